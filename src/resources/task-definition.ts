@@ -86,6 +86,10 @@ function familyOf(arn: string): string {
   return arn.split('/').pop()!.replace(/:\d+$/, '');
 }
 
+function revisionOf(arn: string): number {
+  return Number(arn.split(':').pop());
+}
+
 async function listRevisions(ctx: ResourceContext, family: string, status: TaskDefinitionStatus): Promise<string[]> {
   const arns: string[] = [];
   let nextToken: string | undefined;
@@ -114,8 +118,13 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionProps> = {
   updateChangesId: true,
 
   async find(ctx, props) {
-    // Describing by family alone gives the latest ACTIVE revision.
-    const definition = await describe(ctx, props.family);
+    // Describing by family alone gives the latest ACTIVE revision on AWS; moto gives the latest
+    // revision whatever its status, so when that one is INACTIVE look through the ACTIVE list.
+    const latest = await describe(ctx, props.family);
+    if (latest) return created(latest);
+    const active = await listRevisions(ctx, props.family, 'ACTIVE');
+    const newest = active.sort((a, b) => revisionOf(b) - revisionOf(a))[0];
+    const definition = newest ? await describe(ctx, newest) : undefined;
     return definition ? created(definition) : undefined;
   },
 

@@ -1,5 +1,7 @@
 import {
+  DeregisterTaskDefinitionCommand,
   DescribeClustersCommand,
+  RegisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ListTaskDefinitionsCommand,
@@ -70,6 +72,14 @@ describe('ecs.task-definition', () => {
     expect((await describeDefinition(next.id)).taskDefinition?.containerDefinitions?.[0].image).toBe('scalr/agent:0.99');
     expect((await describeDefinition(made.id)).taskDefinition?.status).toBe('INACTIVE');
     expect(await taskDefinitionKind.read(ctx, made.id, taskProps)).toBeUndefined();
+    expect((await taskDefinitionKind.find(ctx, changed))?.id).toBe(next.id);
+
+    // A newer revision deregistered by hand does not hide the ACTIVE one from adoption.
+    const stray = await ctx.clients.ecs.send(new RegisterTaskDefinitionCommand({
+      family: 'ecstest-agent',
+      containerDefinitions: [{ name: 'agent', image: 'x', memoryReservation: 128 }],
+    }));
+    await ctx.clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: stray.taskDefinition!.taskDefinitionArn }));
     expect((await taskDefinitionKind.find(ctx, changed))?.id).toBe(next.id);
 
     await taskDefinitionKind.delete(ctx, next.id, changed);
