@@ -58,6 +58,8 @@ export interface ResourceKind<P extends Props = Props> {
   readonly label: string;
   /** Props whose change forces delete-then-create; any other change goes to `update`. */
   readonly replaceOn: readonly string[];
+  /** True when `update` hands out a new id (a new task definition revision, a new deployment). */
+  readonly updateChangesId?: boolean;
   /** Finds an existing resource by its deterministic name or stack tag (adoption after a crash or lost state). */
   find(ctx: ResourceContext, props: P): Promise<Created | undefined>;
   /** Creates the resource and waits until usable. A create that fails leaves nothing behind. */

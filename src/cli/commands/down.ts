@@ -1,0 +1,99 @@
+import { rm } from 'node:fs/promises';
+import { observe } from '../../engine/observe.js';
+import { destroy } from '../../engine/apply.js';
+import { dependenciesOf, resolveProps } from '../../engine/graph.js';
+import { registry } from '../../resources/registry.js';
+import { stopClusterTasks } from '../../resources/ecs-cluster.js';
+import { desiredStack, stackNames } from '../../stack.js';
+import { StateWriter } from '../../state/state-file.js';
+import { lockState } from '../../state/lock.js';
+import { firstAvailabilityZones } from '../../aws/identity.js';
+import { UsageError } from '../../errors.js';
+import { connect, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { createReporter } from '../reporter.js';
+import { info, result, warn, type Io } from '../output.js';
+
+/** `down` options: consent is needed, by prompt on a terminal or --yes. */
+export interface DownOptions extends CommonOptions {
+  yes: boolean;
+}
+
+/** What `down` removed, as `--json` prints it. */
+export interface DownResult {
+  stack: string;
+  region: string;
+  deleted: { key: string; kind: string; name: string }[];
+  stoppedTasks: number;
+  detachedPoolsLeft: string[];
+}
+
+/**
+ * Deletes everything the stack has, in reverse dependency order. Works without a state file too (a CI
+ * runner's lost workspace): it finds the stack's resources by their deterministic names and tags.
+ */
+export async function down(options: DownOptions, io: Io): Promise<DownResult> {
+  const local = await loadLocalStack(options);
+  if (!options.yes) {
+    if (!io.interactive || io.json) {
+      throw new UsageError('down deletes the whole stack and needs consent', 'add --yes to confirm when not running on a terminal');
+    }
+    const ok = await io.confirm(`Delete every resource of stack "${local.stack}" in ${local.region}? [y/N] `);
+    if (!ok) throw new UsageError('down cancelled: nothing was deleted');
+  }
+  const lock = await lockState(local.statePath, 'down', (message) => warn(io, message));
+  const reporter = await createReporter(io);
+  try {
+    const { clients, accountId } = await connect(options, local);
+    const state = local.state ?? newState(local, accountId, rememberedSettings(undefined));
+    const ctx = resourceContext(clients, local, accountId);
+    const availabilityZones = state.availabilityZones ?? (await firstAvailabilityZones(clients, 2));
+    const lambda = await lambdaPackage().catch(() => ({ zipPath: '', codeSha256: '' }));
+    const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, rememberedSettings(state), lambda);
+
+    info(io, `Finding the resources of stack ${local.stack} in ${local.region} (account ${accountId})...`);
+    const observations = await observe(desired, state.resources, ctx, registry, reporter);
+    const writer = new StateWriter(local.statePath);
+    // Whatever was found by name and tag joins the state file first, so a killed `down` still knows it.
+    for (const resource of desired) {
+      const observation = observations.get(resource.key);
+      if (observation?.status === 'found') {
+        state.resources[resource.key] = { kind: resource.kind, name: resource.name, id: observation.id, props: {}, outputs: observation.outputs, dependsOn: [] };
+      }
+    }
+    for (const [key, observation] of observations) if (observation.status === 'gone') delete state.resources[key];
+    // Dependencies come from the stack definition where we have it, so discovered resources delete in order too.
+    for (const resource of desired) {
+      const record = state.resources[resource.key];
+      if (!record || Object.keys(record.props).length > 0) continue;
+      record.dependsOn = dependenciesOf(resource.props);
+      record.props = resolveProps(resource.props, (key) => state.resources[key]?.outputs).props;
+    }
+    const keys = Object.keys(state.resources);
+    if (keys.length > 0 || local.state) await writer.save(state);
+
+    // Running agents hold network interfaces in the subnets: stop them before anything else goes.
+    const stoppedTasks = state.resources.cluster ? await stopClusterTasks({ ...ctx, waiting: (m) => info(io, `  ${m}`) }, stackNames(local.stack).cluster) : 0;
+    if (stoppedTasks > 0) info(io, `Stopped ${stoppedTasks} running agent task(s).`);
+
+    const deleted = keys.map((key) => ({ key, kind: state.resources[key].kind, name: state.resources[key].name }));
+    try {
+      await destroy(keys, state, { ctx, registry, reporter, writer });
+    } finally {
+      reporter.stopAll();
+    }
+    const detachedPoolsLeft = Object.keys(state.pools);
+    if (detachedPoolsLeft.length > 0) {
+      warn(io, `agent pools ${detachedPoolsLeft.join(', ')} still point at the deleted webhook; run \`pool detach\` for each, or remove them in Scalr`);
+    }
+    if (Object.keys(state.resources).length === 0 && detachedPoolsLeft.length === 0) {
+      await rm(local.statePath, { force: true });
+      await rm(`${local.statePath}.bak`, { force: true });
+    }
+    const summary = deleted.length === 0 ? `Stack ${local.stack} has nothing to delete.` : `Deleted ${deleted.length} resources of stack ${local.stack}.`;
+    result(io, summary, { stack: local.stack, region: local.region, deleted, stoppedTasks, detachedPoolsLeft });
+    return { stack: local.stack, region: local.region, deleted, stoppedTasks, detachedPoolsLeft };
+  } finally {
+    reporter.stopAll();
+    await lock.release();
+  }
+}

@@ -1,0 +1,85 @@
+import { observe } from '../../engine/observe.js';
+import { registry } from '../../resources/registry.js';
+import { desiredStack } from '../../stack.js';
+import { plan as makePlan } from '../../engine/plan.js';
+import { connect, lambdaPackage, loadLocalStack, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { createReporter } from '../reporter.js';
+import { result, type Io } from '../output.js';
+import { readOutputs, renderOutputs, type StackOutputs } from './outputs.js';
+
+/** `status` options. */
+export interface StatusOptions extends CommonOptions {
+  showSecrets: boolean;
+}
+
+/** One resource as `status` reports it. */
+export interface ResourceStatus {
+  key: string;
+  kind: string;
+  name: string;
+  id?: string;
+  exists: boolean;
+  drift?: string;
+}
+
+/** What `status` found. */
+export interface StatusResult {
+  stack: string;
+  region: string;
+  stateFile: string;
+  deployed: boolean;
+  resources: ResourceStatus[];
+  outputs?: StackOutputs;
+}
+
+/** Reads every recorded resource (reads only) and reports whether it exists and whether it drifted. */
+export async function status(options: StatusOptions, io: Io): Promise<StatusResult> {
+  const local = await loadLocalStack(options);
+  if (!local.state) {
+    const empty = { stack: local.stack, region: local.region, stateFile: local.statePath, deployed: false, resources: [] };
+    result(io, `Stack ${local.stack} has no state file at ${local.statePath}: it is not deployed from here (run up, or pass --state).`, empty);
+    return empty;
+  }
+  const state = local.state;
+  const { clients, accountId } = await connect(options, local);
+  const ctx = resourceContext(clients, local, accountId);
+  const lambda = await lambdaPackage();
+  const desired = desiredStack(
+    { stack: local.stack, region: local.region, accountId, availabilityZones: state.availabilityZones ?? [] },
+    rememberedSettings(state),
+    lambda,
+  );
+  const reporter = await createReporter(io);
+  const observations = await observe(desired, state.resources, ctx, registry, reporter);
+  const planned = makePlan(desired, state.resources, observations, registry);
+  const resources: ResourceStatus[] = planned.steps.map((step) => {
+    const observation = observations.get(step.key);
+    const record = state.resources[step.key];
+    const exists = observation?.status === 'present' || observation?.status === 'found';
+    const drift =
+      observation?.status === 'gone'
+        ? 'deleted outside scalr-serverless'
+        : step.action === 'create'
+          ? 'not created yet'
+          : step.action === 'noop'
+            ? undefined
+            : step.reason;
+    return { key: step.key, kind: step.kind, name: step.name, id: record?.id, exists, drift };
+  });
+  const outputs = await readOutputs(clients, state, options.showSecrets, io);
+  const document = { stack: local.stack, region: local.region, stateFile: local.statePath, deployed: true, resources, outputs };
+  result(io, () => renderStatus(document), document);
+  return document;
+}
+
+function renderStatus(status: StatusResult): string {
+  const lines = [`Stack ${status.stack} in ${status.region} (state: ${status.stateFile})`];
+  for (const resource of status.resources) {
+    const mark = resource.exists ? (resource.drift ? '~' : 'ok') : 'MISSING';
+    lines.push(`  ${mark.padEnd(7)} ${resource.kind.padEnd(24)} ${resource.name}  ${resource.id ?? ''}${resource.drift ? `  (${resource.drift})` : ''}`);
+  }
+  const drifted = status.resources.filter((r) => !r.exists || r.drift).length;
+  lines.push(drifted === 0 ? 'Everything exists and matches the stack.' : `${drifted} resource(s) missing or drifted: run up to repair.`);
+  lines.push(renderOutputs(status.outputs ?? {}));
+  return lines.join('\n');
+}

@@ -1,0 +1,87 @@
+import { observe } from '../../engine/observe.js';
+import { plan as makePlan, summarize, type Plan } from '../../engine/plan.js';
+import { apply } from '../../engine/apply.js';
+import { stableJson } from '../../engine/graph.js';
+import { registry } from '../../resources/registry.js';
+import { desiredStack } from '../../stack.js';
+import { StateWriter } from '../../state/state-file.js';
+import { lockState } from '../../state/lock.js';
+import { validateSettings, type Settings } from '../../settings.js';
+import { firstAvailabilityZones } from '../../aws/identity.js';
+import { connect, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { createReporter } from '../reporter.js';
+import { info, result, warn, type Io } from '../output.js';
+import { readOutputs, renderOutputs, type StackOutputs } from './outputs.js';
+import { renderPlan } from './plan-view.js';
+
+/** `up` and `plan`: flags that change settings are partial; what is not given is remembered. */
+export interface UpOptions extends CommonOptions {
+  settings: Partial<Settings>;
+  dryRun: boolean;
+  showSecrets: boolean;
+}
+
+/** What `up` did, as `--json` prints it. */
+export interface UpResult {
+  stack: string;
+  region: string;
+  accountId: string;
+  dryRun: boolean;
+  stateFile: string;
+  plan: Plan['steps'];
+  summary: ReturnType<typeof summarize>;
+  outputs?: StackOutputs;
+}
+
+const AVAILABILITY_ZONE_COUNT = 2;
+
+/** Creates what is missing and converges what exists; with dryRun, only plans (reads only, no writes). */
+export async function up(options: UpOptions, io: Io): Promise<UpResult> {
+  const local = await loadLocalStack(options);
+  const settings = validateSettings({ ...rememberedSettings(local.state), ...options.settings });
+  const lambda = await lambdaPackage();
+  const lock = options.dryRun ? undefined : await lockState(local.statePath, 'up', (message) => warn(io, message));
+  const reporter = await createReporter(io);
+  try {
+    const { clients, accountId } = await connect(options, local);
+    const state = local.state ?? newState(local, accountId, settings);
+    state.accountId = accountId;
+    const availabilityZones = state.availabilityZones ?? (await firstAvailabilityZones(clients, AVAILABILITY_ZONE_COUNT));
+    const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, settings, lambda);
+    const ctx = resourceContext(clients, local, accountId);
+
+    info(io, `Reading stack ${local.stack} in ${local.region} (account ${accountId})...`);
+    const observations = await observe(desired, state.resources, ctx, registry, reporter);
+    const planned = makePlan(desired, state.resources, observations, registry);
+    const summary = summarize(planned.steps);
+    const base = { stack: local.stack, region: local.region, accountId, dryRun: options.dryRun, stateFile: local.statePath, plan: planned.steps, summary };
+
+    if (options.dryRun) {
+      const outputs = local.state ? await readOutputs(clients, state, options.showSecrets, io) : undefined;
+      result(io, () => renderPlan(planned, local.stack), { ...base, outputs });
+      return { ...base, outputs };
+    }
+
+    const writer = new StateWriter(local.statePath);
+    const changed = planned.steps.some((step) => step.action !== 'noop');
+    const settingsChanged = stableJson(state.settings) !== stableJson(settings) || !state.availabilityZones;
+    if (changed || settingsChanged || !local.state) {
+      state.settings = settings;
+      state.availabilityZones = availabilityZones;
+      await writer.save(state);
+    }
+    if (changed) info(io, renderPlan(planned, local.stack, { compact: true }));
+    try {
+      await apply(planned, desired, observations, state, { ctx, registry, reporter, writer });
+    } finally {
+      reporter.stopAll();
+    }
+    const outputs = await readOutputs(clients, state, options.showSecrets, io);
+    info(io, changed ? `Stack ${local.stack} is up to date now.` : `Stack ${local.stack} was already up to date: nothing changed.`);
+    result(io, () => renderOutputs(outputs), { ...base, outputs });
+    return { ...base, outputs };
+  } finally {
+    reporter.stopAll();
+    await lock?.release();
+  }
+}

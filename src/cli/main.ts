@@ -1,0 +1,74 @@
+import { createInterface } from 'node:readline/promises';
+import { CommanderError } from 'commander';
+import { buildProgram, type OutputFlags } from './program.js';
+import { SecretMask, type Io } from './output.js';
+import { ScalrServerlessError, UsageError, describeCause } from '../errors.js';
+
+/** Exit codes, as documented in the README. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function makeIo(flags: OutputFlags): Io {
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !process.env.CI;
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    interactive,
+    json: Boolean(flags.json),
+    quiet: Boolean(flags.quiet),
+    debug: Boolean(flags.debug),
+    secrets: new SecretMask(),
+    async confirm(question) {
+      const prompt = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return /^y(es)?$/i.test((await prompt.question(question)).trim());
+      } finally {
+        prompt.close();
+      }
+    },
+  };
+}
+
+/** The one place errors are printed: a user error is one line and a hint; an internal one says it is a bug. */
+export function reportError(error: unknown, io: Io): number {
+  const known = error instanceof ScalrServerlessError ? error : undefined;
+  const code = known instanceof UsageError ? EXIT.usage : EXIT.failed;
+  const internal = !known || known.source === 'internal';
+  const message = known ? known.message : describeCause(error);
+  if (io.json) {
+    const document = { error: { code: known?.code ?? 'INTERNAL', message, hint: known?.hint, internal } };
+    io.stdout.write(`${io.secrets.mask(JSON.stringify(document, null, 2))}\n`);
+    return code;
+  }
+  const lines = [internal ? `error: internal error (a bug in scalr-serverless): ${message}` : `error: ${message}`];
+  if (known?.hint) lines.push(`hint: ${known.hint}`);
+  if (internal) {
+    if (io.debug && error instanceof Error) lines.push(error.stack ?? '');
+    else lines.push('hint: run again with --debug for details, and please report it');
+  }
+  io.stderr.write(`${io.secrets.mask(lines.join('\n'))}\n`);
+  return code;
+}
+
+/** CLI entry point: parse, run one command, print its errors, set the exit code. */
+export async function main(argv: string[]): Promise<void> {
+  let io = makeIo({});
+  const program = buildProgram(async (run, flags) => {
+    io = makeIo(flags);
+    await run(io);
+  });
+  program.exitOverride();
+  program.commands.forEach(function override(command): void {
+    command.exitOverride();
+    command.commands.forEach(override);
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version end with code 0; every parse error is bad usage (exit 2).
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    process.exitCode = reportError(error, io);
+  }
+}

@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { AwsClients } from '../aws/clients.js';
+import type { ResourceContext } from '../resources/contract.js';
+import { defaultStatePath, readState, STATE_FORMAT_VERSION, type StackState } from '../state/state-file.js';
+import { DEFAULT_REGION, DEFAULT_SETTINGS, validateRegion, validateStackName, type Settings } from '../settings.js';
+import { stackTags, type LambdaPackage } from '../stack.js';
+import { ScalrServerlessError, UsageError } from '../errors.js';
+import { VERSION } from './version.js';
+
+/** The options every stack command takes. */
+export interface CommonOptions {
+  stack: string;
+  state?: string;
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+}
+
+/** What a command knows before it calls AWS: the stack, its state file and the region. */
+export interface LocalStack {
+  stack: string;
+  statePath: string;
+  state: StackState | undefined;
+  region: string;
+}
+
+/**
+ * Validates the common options and reads the state file, before any AWS call. The region comes from
+ * --region, else the state file, else the environment and profile, else us-east-1; a --region that
+ * contradicts the state file is refused (the stack lives where it was made).
+ */
+export async function loadLocalStack(options: CommonOptions): Promise<LocalStack> {
+  const stack = validateStackName(options.stack);
+  if (options.endpointUrl !== undefined) validateEndpoint(options.endpointUrl);
+  const statePath = options.state ?? defaultStatePath(stack);
+  const state = await readState(statePath);
+  if (state && state.stack !== stack) {
+    throw new UsageError(
+      `state file ${statePath} belongs to stack "${state.stack}", not "${stack}"`,
+      `pass --stack ${state.stack}, or a different --state file`,
+    );
+  }
+  const { regionFromEnvironment } = await import('../aws/region.js');
+  const requested = options.region ?? state?.region ?? (await regionFromEnvironment(options.profile)) ?? DEFAULT_REGION;
+  const region = validateRegion(requested);
+  if (state && options.region && state.region !== options.region) {
+    throw new UsageError(
+      `stack "${stack}" lives in ${state.region} (per ${statePath}), not ${options.region}`,
+      `drop --region, or use another --stack for a second region`,
+    );
+  }
+  return { stack, statePath, state, region };
+}
+
+function validateEndpoint(url: string): void {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return;
+  } catch {
+    // fall through
+  }
+  throw new UsageError(`invalid --endpoint-url "${url}"`, 'use an http(s) URL such as http://localhost:4566');
+}
+
+/** Makes the AWS clients and learns the account, refusing a state file made in another account. */
+export async function connect(options: CommonOptions, local: LocalStack): Promise<{ clients: AwsClients; accountId: string }> {
+  const { createAwsClients } = await import('../aws/clients.js');
+  const { callerAccount } = await import('../aws/identity.js');
+  const clients = await createAwsClients({
+    region: local.region,
+    profile: options.profile,
+    endpointUrl: options.endpointUrl,
+    version: VERSION,
+  });
+  const { accountId } = await callerAccount(clients, options.profile);
+  if (local.state?.accountId && local.state.accountId !== accountId) {
+    throw new UsageError(
+      `these AWS credentials are for account ${accountId}, but stack "${local.stack}" lives in account ${local.state.accountId}`,
+      'switch to credentials for that account (AWS_PROFILE / --profile)',
+    );
+  }
+  return { clients, accountId };
+}
+
+/** A fresh state for a stack that has none yet. */
+export function newState(local: LocalStack, accountId: string, settings: Settings): StackState {
+  return {
+    formatVersion: STATE_FORMAT_VERSION,
+    tool: 'scalr-serverless',
+    stack: local.stack,
+    region: local.region,
+    accountId,
+    settings,
+    resources: {},
+    pools: {},
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/** The settings a stack had, or the defaults: `up` with no flags keeps what the last `up` set. */
+export function rememberedSettings(state: StackState | undefined): Settings {
+  return { ...DEFAULT_SETTINGS, ...state?.settings };
+}
+
+/** The context resources get: clients, identity, tags. */
+export function resourceContext(
+  clients: AwsClients,
+  local: LocalStack,
+  accountId: string,
+  waiting: (message: string) => void = () => {},
+): ResourceContext {
+  return { clients, stack: local.stack, region: local.region, accountId, tags: stackTags(local.stack), waiting };
+}
+
+/** dist/lambda.zip beside the built CLI, and the sha256 Lambda will report for it. */
+export async function lambdaPackage(): Promise<LambdaPackage> {
+  const zipPath = fileURLToPath(new URL('./lambda.zip', import.meta.url));
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(zipPath);
+  } catch (error) {
+    throw new ScalrServerlessError('NO_PACKAGE', `the Lambda package ${zipPath} is missing: ${(error as Error).message}`, {
+      source: 'internal',
+      hint: 'run `npm run build` (a published package always includes it)',
+    });
+  }
+  return { zipPath, codeSha256: createHash('sha256').update(bytes).digest('base64') };
+}

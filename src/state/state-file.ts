@@ -1,0 +1,153 @@
+import { mkdir, open, readFile, rename, copyFile, chmod, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Outputs, Props } from '../resources/contract.js';
+import type { Settings } from '../settings.js';
+import { StateError } from '../errors.js';
+
+/** Bumped when the file's shape changes incompatibly; a newer file is refused, never rewritten. */
+export const STATE_FORMAT_VERSION = 1;
+
+/** What the state file remembers of one resource: enough to read, update and delete it. No secrets. */
+export interface ResourceRecord {
+  kind: string;
+  name: string;
+  id: string;
+  /** The props last applied, refs resolved. */
+  props: Props;
+  outputs: Outputs;
+  /** Keys this resource referenced when applied, so `down` can order deletes without the stack definition. */
+  dependsOn: string[];
+}
+
+/** A Scalr agent pool attached to this stack; the token id (never its value) so re-attach can rotate it. */
+export interface PoolRecord {
+  hostname: string;
+  tokenId?: string;
+  attachedAt: string;
+}
+
+/** The whole state file. */
+export interface StackState {
+  formatVersion: number;
+  tool: 'scalr-serverless';
+  stack: string;
+  region: string;
+  accountId?: string;
+  settings: Settings;
+  availabilityZones?: string[];
+  resources: Record<string, ResourceRecord>;
+  pools: Record<string, PoolRecord>;
+  updatedAt: string;
+}
+
+/** Default state file for a stack, relative to the working directory. */
+export function defaultStatePath(stack: string): string {
+  return resolve('.scalr-serverless', `${stack}.json`);
+}
+
+/** Reads the state file; undefined when it does not exist. A corrupt or newer file is an error, left untouched. */
+export async function readState(path: string): Promise<StackState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateError('STATE_UNREADABLE', `cannot read state file ${path}: ${(error as Error).message}`);
+  }
+  let parsed: StackState;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StateError(
+      'STATE_CORRUPT',
+      `state file ${path} is not valid JSON (${(error as Error).message}); it was left untouched`,
+      `restore it from ${path}.bak, or move it aside and run the command again: up and down find the stack's resources by name and tag`,
+    );
+  }
+  if (!parsed || typeof parsed !== 'object' || parsed.tool !== 'scalr-serverless' || typeof parsed.formatVersion !== 'number') {
+    throw new StateError(
+      'STATE_CORRUPT',
+      `${path} is not a scalr-serverless state file; it was left untouched`,
+      `point --state at the right file, or move this one aside`,
+    );
+  }
+  if (parsed.formatVersion > STATE_FORMAT_VERSION) {
+    throw new StateError(
+      'STATE_TOO_NEW',
+      `state file ${path} has format version ${parsed.formatVersion}, newer than this scalr-serverless understands (${STATE_FORMAT_VERSION})`,
+      'upgrade scalr-serverless (npx scalr-serverless@latest) and run the command again',
+    );
+  }
+  parsed.resources ??= {};
+  parsed.pools ??= {};
+  return parsed;
+}
+
+/**
+ * Replaces the state file atomically: write a temporary file, fsync it, keep the previous version as
+ * `<file>.bak`, then rename over the original. A crash at any point leaves either the old or the new
+ * file whole. Mode 0600: the file holds no secret, but it maps the user's account.
+ */
+export async function writeState(path: string, state: StackState): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  const body = `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 2)}\n`;
+  const handle = await open(temporary, 'w', 0o600);
+  try {
+    await handle.writeFile(body, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await copyFile(path, `${path}.bak`);
+    await chmod(`${path}.bak`, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      await unlink(temporary).catch(() => {});
+      throw error;
+    }
+  }
+  await rename(temporary, path);
+  await syncDirectory(dirname(path));
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  // fsync on the directory makes the rename itself durable; not every platform allows it.
+  try {
+    const handle = await open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/**
+ * Serialises saves: steps finish concurrently, and each must be persisted before the next save starts,
+ * in order, so the file on disk is always a complete state at some moment of the run.
+ */
+export class StateWriter {
+  private queue: Promise<void> = Promise.resolve();
+  /** Number of saves written; `up` on an unchanged stack writes none. */
+  writes = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly dryRun = false,
+  ) {}
+
+  save(state: StackState): Promise<void> {
+    const snapshot = structuredClone(state);
+    const next = this.queue.then(async () => {
+      if (this.dryRun) return;
+      await writeState(this.path, snapshot);
+      this.writes++;
+    });
+    this.queue = next.catch(() => {});
+    return next;
+  }
+}
