@@ -1,5 +1,8 @@
 import { ScalrApiError, UsageError, describeCause } from '../errors.js';
 import type { ScalrClient } from './client.js';
+import { createPoolToken, deleteAccessToken } from './pool-tokens.js';
+
+export { deleteAccessToken } from './pool-tokens.js';
 
 /** Scalr pool ids: `apool-` then letters and digits (go-scalr, terraform-provider-scalr). */
 export const POOL_ID_PATTERN = /^apool-[a-zA-Z0-9]+$/;
@@ -61,9 +64,6 @@ interface PoolListDocument {
   data?: Array<{ id?: string; attributes?: PoolAttributes }>;
   meta?: { pagination?: { 'next-page'?: number | null } };
 }
-interface TokenDocument {
-  data?: { id?: string; attributes?: { token?: string } };
-}
 
 /** Rejects anything that is not a pool id before a request is sent (it also keeps paths clean). */
 export function assertPoolId(poolId: string | undefined): asserts poolId is string {
@@ -101,20 +101,6 @@ const poolPurpose = (poolId: string, action: string, permission: string) => ({
   resource: `agent pool ${poolId}`,
   permission,
 });
-
-/** Deletes an access token; a token that is already gone counts as deleted (terraform-provider-scalr does the same). */
-export async function deleteAccessToken(client: ScalrClient, tokenId: string): Promise<void> {
-  try {
-    await client.request({
-      method: 'DELETE',
-      path: `access-tokens/${encodeURIComponent(tokenId)}`,
-      purpose: { action: `deleting access token ${tokenId}`, resource: `access token ${tokenId}`, permission: 'agent-pools:update' },
-    });
-  } catch (error) {
-    if (error instanceof ScalrApiError && error.status === 404) return;
-    throw error;
-  }
-}
 
 /** Runs `cleanup` after a failure; returns a note for the hint if the cleanup itself failed. */
 async function tryCleanup(what: string, cleanup: () => Promise<void>): Promise<string | undefined> {
@@ -219,23 +205,6 @@ async function findOrCreatePool(client: ScalrClient, options: AttachPoolOptions)
     purpose: poolPurpose(poolId, 'reading', 'agent-pools:read'),
   });
   return { poolId, poolName: doc?.data?.attributes?.name ?? poolId, createdPool: false };
-}
-
-async function createPoolToken(client: ScalrClient, poolId: string, stackName: string) {
-  const doc = await client.request<TokenDocument>({
-    method: 'POST',
-    path: `agent-pools/${poolId}/access-tokens`,
-    body: { data: { type: 'access-tokens', attributes: { description: `scalr-serverless stack ${stackName}` } } },
-    purpose: { action: `creating a token for agent pool ${poolId}`, resource: `agent pool ${poolId}`, permission: 'agent-pools:update' },
-  });
-  const id = doc?.data?.id;
-  const token = doc?.data?.attributes?.token;
-  if (id) client.addSecret(token);
-  if (!id || !token) {
-    if (id) await deleteAccessToken(client, id).catch(() => undefined);
-    throw new ScalrApiError(`creating a token for agent pool ${poolId}: Scalr's answer has no token value`);
-  }
-  return { id, token };
 }
 
 /**

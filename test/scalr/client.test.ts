@@ -53,6 +53,24 @@ describe('retries', () => {
     expect(logs[0]).toContain('answered 429');
   });
 
+  it('really waits when no sleep is injected, shrunk by SCALR_SERVERLESS_RETRY_SCALE', async () => {
+    const pool = fake.addPool('scaled');
+    fake.failNext(1, 429, '20');
+    const before = process.env.SCALR_SERVERLESS_RETRY_SCALE;
+    process.env.SCALR_SERVERLESS_RETRY_SCALE = '0.01';
+    try {
+      const client = new ScalrClient({ scalrUrl: fake.url, token: fake.token });
+      const started = Date.now();
+      await getPool(client, pool.id);
+      const elapsed = Date.now() - started;
+      expect(elapsed).toBeGreaterThanOrEqual(190); // 20 s * 0.01
+      expect(elapsed).toBeLessThan(5_000);
+    } finally {
+      if (before === undefined) delete process.env.SCALR_SERVERLESS_RETRY_SCALE;
+      else process.env.SCALR_SERVERLESS_RETRY_SCALE = before;
+    }
+  });
+
   it('understands Retry-After as an HTTP date', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:07 GMT', now)).toBe(7000);
