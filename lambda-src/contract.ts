@@ -28,3 +28,19 @@ export const WEBHOOK_STAGE = 'prod';
 
 /** The Lambda handler entry inside dist/lambda.zip. */
 export const HANDLER_ENTRY = 'index.handler';
+
+/**
+ * Tag keys the handler puts on every agent task, so a user (or `status`) can find the task of a
+ * run with ListTasks + DescribeTasks, or in the console's tag filter.
+ */
+export const TASK_TAGS = {
+  taskId: 'scalr:task-id',
+  runId: 'scalr:run-id',
+  workspaceId: 'scalr:workspace-id',
+  environmentId: 'scalr:environment-id',
+  action: 'scalr:action',
+  stack: 'scalr-serverless:stack',
+} as const;
+
+/** Prefix of the `startedBy` value of every agent task (`scalr-` + 30 hex of sha256(task id)). */
+export const STARTED_BY_PREFIX = 'scalr-';
