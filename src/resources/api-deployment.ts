@@ -67,6 +67,8 @@ export const apiDeployment: ResourceKind<ApiDeploymentProps> = {
   kind: 'apigateway.deployment',
   label: 'API Deployment',
   replaceOn: ['restApiId'],
+  // Every update is a new deployment, so the stage's deploymentId is unknown until it is made.
+  updateChangesId: true,
 
   async find(ctx, props) {
     const description = deploymentDescription(props);
@@ -81,7 +83,10 @@ export const apiDeployment: ResourceKind<ApiDeploymentProps> = {
     return (await deploymentExists(ctx, props.restApiId, id)) ? { outputs: createdOf(id).outputs } : undefined;
   },
 
-  async update(ctx, _id, props) {
+  async update(ctx, id, props) {
+    // An adopted deployment (found by its trigger digest) is already what is wanted: keep it.
+    const current = await findDeployment(ctx, props.restApiId, (item) => item.id === id);
+    if (current?.description === deploymentDescription(props)) return createdOf(id);
     // Deployments cannot change. The old one stays until the API goes, since the stage still
     // serves it until the stage is pointed at the new id.
     return createDeployment(ctx, props);

@@ -36,6 +36,11 @@ export interface LambdaFunctionProps extends Props {
   zipPath: string;
   /** Base64 SHA-256 of the zip's bytes: what Lambda reports as CodeSha256. */
   codeSha256: string;
+  /**
+   * The log group the function writes to, made beforehand (so it carries tags and retention). Lambda's
+   * default, `/aws/lambda/<name>`, needs no setting; any other name is set as LoggingConfig.LogGroup.
+   */
+  logGroupName: string;
 }
 
 /** Base64 SHA-256 of the bytes, the form Lambda uses for CodeSha256. */
@@ -116,8 +121,16 @@ async function write<T>(ctx: ResourceContext, props: LambdaFunctionProps, send: 
   });
 }
 
+/** LoggingConfig for a log group other than Lambda's default one, else nothing to set. */
+function loggingConfig(props: LambdaFunctionProps): { LogGroup: string; LogFormat: 'Text' } | undefined {
+  const custom = props.logGroupName && props.logGroupName !== `/aws/lambda/${props.name}`;
+  return custom ? { LogGroup: props.logGroupName, LogFormat: 'Text' } : undefined;
+}
+
 function configDiffers(config: FunctionConfiguration, props: LambdaFunctionProps): boolean {
+  const logging = loggingConfig(props);
   return (
+    (logging !== undefined && config.LoggingConfig?.LogGroup !== logging.LogGroup) ||
     config.Role !== props.roleArn ||
     config.Runtime !== props.runtime ||
     config.Handler !== props.handler ||
@@ -147,6 +160,7 @@ async function converge(ctx: ResourceContext, props: LambdaFunctionProps): Promi
           Timeout: props.timeout,
           MemorySize: props.memorySize,
           Environment: { Variables: props.environment },
+          LoggingConfig: loggingConfig(props),
         }),
       ),
     );
@@ -181,6 +195,7 @@ export const lambdaFunction: ResourceKind<LambdaFunctionProps> = {
               Timeout: props.timeout,
               MemorySize: props.memorySize,
               Environment: { Variables: props.environment },
+              LoggingConfig: loggingConfig(props),
               Code: { ZipFile },
               PackageType: 'Zip',
               Tags: ctx.tags,

@@ -44,7 +44,20 @@ function splitId(id: string): { functionName: string; statementId: string } {
 
 interface Statement {
   Sid?: string;
+  Action?: string | string[];
+  Principal?: string | { Service?: string | string[] };
   Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** True when the statement already lets API Gateway invoke the function from exactly `sourceArn`. */
+function grantsExactly(statement: Statement, sourceArn: string): boolean {
+  const principal = typeof statement.Principal === 'string' ? statement.Principal : statement.Principal?.Service;
+  const actions = [statement.Action ?? []].flat();
+  return (
+    [principal ?? []].flat().includes('apigateway.amazonaws.com') &&
+    actions.includes('lambda:InvokeFunction') &&
+    sourceArnIn(statement) === sourceArn
+  );
 }
 
 /** The policy statement with this Sid, or undefined when the function, its policy or the Sid is gone. */
@@ -66,7 +79,7 @@ async function remove(ctx: ResourceContext, functionName: string, statementId: s
   );
 }
 
-/** Puts the statement, replacing one of the same Sid (a Sid cannot be edited in place). */
+/** Puts the statement unless it is already there, replacing one of the same Sid (a Sid cannot be edited in place). */
 async function put(ctx: ResourceContext, props: LambdaPermissionProps): Promise<Created> {
   const sourceArn = sourceArnOf(ctx, props);
   const add = () =>
@@ -79,12 +92,14 @@ async function put(ctx: ResourceContext, props: LambdaPermissionProps): Promise<
         SourceArn: sourceArn,
       }),
     );
+  const id = `${props.functionName}/${props.statementId}`;
+  // A statement that already grants exactly this (an adopted one) is left alone: no write.
+  const existing = await findStatement(ctx, props.functionName, props.statementId);
+  if (existing && grantsExactly(existing, sourceArn)) return { id, outputs: { id, sourceArn } };
   // Lambda answers ResourceConflictException both for an existing Sid and while the function is
   // being updated; removing first handles the former, the bounded retry the latter. (moto accepts
   // a duplicate Sid silently, which is why the remove comes first rather than on conflict only.)
-  if (await findStatement(ctx, props.functionName, props.statementId)) {
-    await remove(ctx, props.functionName, props.statementId);
-  }
+  if (existing) await remove(ctx, props.functionName, props.statementId);
   await retryWhile(
     async () => {
       try {
@@ -102,7 +117,6 @@ async function put(ctx: ResourceContext, props: LambdaPermissionProps): Promise<
       signal: ctx.signal,
     },
   );
-  const id = `${props.functionName}/${props.statementId}`;
   return { id, outputs: { id, sourceArn } };
 }
 

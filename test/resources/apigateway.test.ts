@@ -59,6 +59,7 @@ beforeAll(async () => {
     environment: {},
     zipPath,
     codeSha256: createHash('sha256').update(bytes).digest('base64'),
+    logGroupName: '/aws/lambda/scalr-serverless-test-webhook',
   });
   invokeArn = fn.outputs.invokeArn as string;
   functionName = fn.id;
@@ -227,6 +228,10 @@ describe('a whole webhook API against moto', () => {
     await apiRoute.update!(ctx, made.route.id, p.route, route2);
     expect((await gw().send(new GetMethodCommand(ids))).apiKeyRequired).toBe(true);
     expect((await gw().send(new GetIntegrationCommand(ids))).uri).toBe(invokeArn);
+
+    // deployment: adopting the one found (update with unchanged props) keeps it
+    expect((await apiDeployment.update!(ctx, made.deployment.id, p.deployment, p.deployment)).id).toBe(made.deployment.id);
+    expect((await gw().send(new GetDeploymentsCommand({ restApiId: apiId }))).items).toHaveLength(1);
 
     // deployment: a new trigger makes a new deployment; the old one stays for the stage
     const deployment2 = { ...p.deployment, trigger: 'v2' };

@@ -65,6 +65,7 @@ beforeAll(async () => {
     environment: {},
     zipPath,
     codeSha256: createHash('sha256').update(bytes).digest('base64'),
+    logGroupName: '/aws/lambda/scalr-serverless-prod-webhook',
   };
 });
 
@@ -107,6 +108,19 @@ describe('lambda.function error paths', () => {
     const input = mock.commandCalls(CreateFunctionCommand)[2].args[0].input;
     expect(Buffer.from(input.Code?.ZipFile ?? []).toString()).toBe('PK fake zip bytes');
     expect(input.Tags).toEqual({ 'scalr-serverless:stack': 'prod' });
+    // Lambda's default log group needs no LoggingConfig
+    expect(input.LoggingConfig).toBeUndefined();
+  });
+
+  it('points the function at a log group other than the default one', async () => {
+    mock.on(CreateFunctionCommand).resolves(deployed());
+    mock.on(GetFunctionConfigurationCommand).resolves(deployed({ LoggingConfig: { LogGroup: '/scalr/webhook' } }));
+
+    await lambdaFunction.create(ctx, { ...props, logGroupName: '/scalr/webhook' });
+
+    const input = mock.commandCalls(CreateFunctionCommand)[0].args[0].input;
+    expect(input.LoggingConfig).toEqual({ LogGroup: '/scalr/webhook', LogFormat: 'Text' });
+    expect(mock.commandCalls(UpdateFunctionConfigurationCommand)).toHaveLength(0);
   });
 
   it('does not retry an InvalidParameterValueException that is not about the role', async () => {
