@@ -116,6 +116,41 @@ export function buildProgram(run: Runner): Command {
       }, flags),
     );
 
+  withCommon(program.command('logs'))
+    .description("print recent log lines of the webhook handler and the agent tasks")
+    .option('-f, --follow', 'keep printing new lines until interrupted')
+    .option('--run <run-id>', "only this Scalr run: its agent task's lines and the handler's lines naming it")
+    .option('--since <duration>', 'how far back: 30s, 15m, 2h, 1d', '1h')
+    .option('--limit <lines>', 'at most this many lines', '200')
+    .action((flags) =>
+      run(async (io) => {
+        const { logs } = await import('./commands/logs.js');
+        return logs({ ...common(flags), follow: Boolean(flags.follow), runId: flags.run, since: flags.since, limit: parseInteger('--limit', flags.limit) }, io);
+      }, flags),
+    );
+
+  withCommon(program.command('doctor'))
+    .description('check credentials, region, the stack and its wiring; says how to fix each failure')
+    .action((flags) =>
+      run(async (io) => {
+        const { doctor } = await import('./commands/doctor.js');
+        return doctor(common(flags), io);
+      }, flags),
+    );
+
+  program
+    .command('iam-policy')
+    .description('print the least-privilege IAM policy needed to run scalr-serverless (JSON)')
+    .option('--region <region>', 'scope the ARNs to this region (default: any)')
+    .option('--account-id <id>', 'scope the ARNs to this account (default: any)')
+    .option('--json', 'accepted for symmetry: the policy is always JSON')
+    .action((flags) =>
+      run(async (io) => {
+        const { iamPolicy } = await import('./commands/iam-policy.js');
+        return iamPolicy({ region: flags.region, accountId: flags.accountId }, io);
+      }, flags),
+    );
+
   const pool = program.command('pool').description('wire Scalr agent pools to the stack');
   const scalrOptions = (command: Command) =>
     withCommon(command)
