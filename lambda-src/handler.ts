@@ -1,7 +1,7 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ConfigResult } from './config.js';
 import { startedByFor, taskTags } from './identity.js';
-import { DEFAULT_RETRY_TIMING, describeError, findStartedTask, launchTask, type LaunchResult, type RetryTiming } from './launch.js';
+import { DEFAULT_RETRY_TIMING, findStartedTask, launchTask, type LaunchResult, type RetryTiming } from './launch.js';
 import { isRejection, readDelivery, type Delivery, type ProxyEvent } from './request.js';
 
 /** The API Gateway proxy answer. */
@@ -61,7 +61,9 @@ export function createHandler(deps: HandlerDeps) {
       entry = { ...outcome, reason: redact(outcome.reason, secrets) };
     } catch (error) {
       // Not expected (every AWS failure is handled in handle()); still a failure, never a 2xx.
-      entry = { outcome: 'failed', statusCode: 502, reason: `internal error: ${describeError(error)}`, duplicate: false, dedupe: 'none', attempts: 0 };
+      // Only the error's name: its message could hold a value this catch cannot redact.
+      const name = error instanceof Error ? error.name : typeof error;
+      entry = { outcome: 'failed', statusCode: 502, reason: `internal error: ${name}`, duplicate: false, dedupe: 'none', attempts: 0 };
     }
     log({ ...entry, durationMs: Date.now() - started });
     const body = entry.taskArn ? { taskArn: entry.taskArn, duplicate: entry.duplicate } : { error: entry.reason };
