@@ -114,6 +114,31 @@ export function resourceContext(
   return { clients, stack: local.stack, region: local.region, accountId, tags: stackTags(local.stack), waiting };
 }
 
+/**
+ * Ctrl-C (or SIGTERM from a CI runner) during up/down: start no new step, let the ones under way finish
+ * and be saved, then stop with a message saying a re-run finishes the job. A second Ctrl-C exits at once.
+ */
+export function interruptSignal(what: string): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(
+      new ScalrServerlessError('INTERRUPTED', `${what} interrupted by ${name}: the steps under way were finished and saved`, {
+        hint: `run the same command again to finish; nothing is left untracked`,
+      }),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 /** dist/lambda.zip beside the built CLI, and the sha256 Lambda will report for it. */
 export async function lambdaPackage(): Promise<LambdaPackage> {
   const zipPath = fileURLToPath(new URL('./lambda.zip', import.meta.url));

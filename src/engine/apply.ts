@@ -95,7 +95,7 @@ export async function apply(
   };
 
   const keys = planned.steps.filter((step) => step.action !== 'delete').map((step) => step.key);
-  await runGraph(keys, (key) => dependenciesOf(byKey.get(key)!.props), runStep, engine.concurrency ?? DEFAULT_CONCURRENCY);
+  await runGraph(keys, (key) => dependenciesOf(byKey.get(key)!.props), runStep, engine.concurrency ?? DEFAULT_CONCURRENCY, ctx.signal);
 
   const removed = planned.steps.filter((step) => step.action === 'delete').map((step) => step.key);
   if (removed.length > 0) await destroy(removed, state, engine);
@@ -120,7 +120,7 @@ export async function destroy(keys: string[], state: StackState, engine: EngineC
       await writer.save(state);
     }, ctx);
   };
-  await runGraph(keys, dependents, deleteOne, engine.concurrency ?? DEFAULT_CONCURRENCY);
+  await runGraph(keys, dependents, deleteOne, engine.concurrency ?? DEFAULT_CONCURRENCY, ctx.signal);
 }
 
 async function timed(

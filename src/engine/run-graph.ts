@@ -4,13 +4,14 @@ export const DEFAULT_CONCURRENCY = 8;
 /**
  * Runs `work(key)` for every key once all its dependencies have finished, at most `concurrency` at a
  * time. When a step fails, nothing new starts; steps already running finish; the first error is thrown
- * once they have. Keys whose dependencies failed or were never reached are not run.
+ * once they have. An aborted `signal` acts like a failure. Keys whose dependencies failed or were never reached are not run.
  */
 export async function runGraph(
   keys: string[],
   dependencies: (key: string) => string[],
   work: (key: string) => Promise<void>,
   concurrency = DEFAULT_CONCURRENCY,
+  signal?: AbortSignal,
 ): Promise<void> {
   const pending = new Set(keys);
   const done = new Set<string>();
@@ -19,6 +20,8 @@ export async function runGraph(
 
   const ready = (key: string) => dependencies(key).every((dep) => done.has(dep) || !keys.includes(dep));
   while (pending.size > 0 || running.size > 0) {
+    // An interrupt (Ctrl-C) starts nothing new; steps under way finish and are saved.
+    if (signal?.aborted) firstError ??= signal.reason;
     if (firstError === undefined) {
       for (const key of pending) {
         if (running.size >= concurrency) break;

@@ -9,7 +9,7 @@ import { StateWriter } from '../../state/state-file.js';
 import { lockState } from '../../state/lock.js';
 import { firstAvailabilityZones } from '../../aws/identity.js';
 import { UsageError } from '../../errors.js';
-import { connect, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { connect, interruptSignal, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
 import { createReporter } from '../reporter.js';
 import { info, result, warn, type Io } from '../output.js';
 
@@ -42,10 +42,11 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
   }
   const lock = await lockState(local.statePath, 'down', (message) => warn(io, message));
   const reporter = await createReporter(io);
+  const interrupt = interruptSignal('down');
   try {
     const { clients, accountId } = await connect(options, local);
     const state = local.state ?? newState(local, accountId, rememberedSettings(undefined));
-    const ctx = resourceContext(clients, local, accountId);
+    const ctx = { ...resourceContext(clients, local, accountId), signal: interrupt.signal };
     const availabilityZones = state.availabilityZones ?? (await firstAvailabilityZones(clients, 2));
     const lambda = await lambdaPackage().catch(() => ({ zipPath: '', codeSha256: '' }));
     const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, rememberedSettings(state), lambda);
@@ -93,6 +94,7 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
     result(io, summary, { stack: local.stack, region: local.region, deleted, stoppedTasks, detachedPoolsLeft });
     return { stack: local.stack, region: local.region, deleted, stoppedTasks, detachedPoolsLeft };
   } finally {
+    interrupt.dispose();
     reporter.stopAll();
     await lock.release();
   }

@@ -8,7 +8,8 @@ import { StateWriter } from '../../state/state-file.js';
 import { lockState } from '../../state/lock.js';
 import { validateSettings, type Settings } from '../../settings.js';
 import { firstAvailabilityZones } from '../../aws/identity.js';
-import { connect, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { connect, interruptSignal, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { formatDuration } from '../reporter.js';
 import { createReporter } from '../reporter.js';
 import { info, result, warn, type Io } from '../output.js';
 import { readOutputs, renderOutputs, type StackOutputs } from './outputs.js';
@@ -42,13 +43,15 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
   const lambda = await lambdaPackage();
   const lock = options.dryRun ? undefined : await lockState(local.statePath, 'up', (message) => warn(io, message));
   const reporter = await createReporter(io);
+  const interrupt = interruptSignal('up');
+  const started = Date.now();
   try {
     const { clients, accountId } = await connect(options, local);
     const state = local.state ?? newState(local, accountId, settings);
     state.accountId = accountId;
     const availabilityZones = state.availabilityZones ?? (await firstAvailabilityZones(clients, AVAILABILITY_ZONE_COUNT));
     const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, settings, lambda);
-    const ctx = resourceContext(clients, local, accountId);
+    const ctx = { ...resourceContext(clients, local, accountId), signal: interrupt.signal };
 
     info(io, `Reading stack ${local.stack} in ${local.region} (account ${accountId})...`);
     const observations = await observe(desired, state.resources, ctx, registry, reporter);
@@ -77,11 +80,20 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
       reporter.stopAll();
     }
     const outputs = await readOutputs(clients, state, options.showSecrets, io);
-    info(io, changed ? `Stack ${local.stack} is up to date now.` : `Stack ${local.stack} was already up to date: nothing changed.`);
+    const done = Object.entries(summary).filter(([action, count]) => action !== 'noop' && count > 0).map(([action, count]) => `${count} ${PAST[action as keyof typeof PAST]}`);
+    info(
+      io,
+      changed
+        ? `Stack ${local.stack} is up in ${formatDuration(Date.now() - started)}: ${done.join(', ')}, ${summary.noop} unchanged.`
+        : `Stack ${local.stack} was already up to date: nothing changed.`,
+    );
     result(io, () => renderOutputs(outputs), { ...base, outputs });
     return { ...base, outputs };
   } finally {
+    interrupt.dispose();
     reporter.stopAll();
     await lock?.release();
   }
 }
+
+const PAST = { create: 'created', adopt: 'adopted', update: 'updated', replace: 'replaced', delete: 'deleted' } as const;
