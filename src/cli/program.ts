@@ -156,8 +156,9 @@ export function buildProgram(run: Runner): Command {
     withCommon(command)
       .option('--scalr-hostname <host>', 'Scalr host, e.g. acme.scalr.io (default: SCALR_HOSTNAME or ~/.scalr/scalr.conf)')
       .option('--scalr-token <token>', 'Scalr API token (prefer SCALR_TOKEN: flags show in process lists)');
-  scalrOptions(pool.command('attach <agent-pool-id>'))
-    .description('make an agent pool serverless: point its webhook at this stack')
+  // The id is optional so that `pool attach --create <name>` needs none; attach() insists on exactly one.
+  scalrOptions(pool.command('attach [agent-pool-id]'))
+    .description('make an agent pool serverless: point its webhook at this stack (re-run to rotate the pool token)')
     .option('--agent-token <token>', 'the pool token agents use (prefer SCALR_AGENT_TOKEN); default: create one')
     .option('--create <name>', 'create the agent pool first, with this name')
     .action((poolId, flags) =>
@@ -168,10 +169,11 @@ export function buildProgram(run: Runner): Command {
     );
   scalrOptions(pool.command('detach <agent-pool-id>'))
     .description("turn the pool's webhook off, clear its headers, delete the token attach created")
+    .option('--force', "detach even when the pool's webhook points at something other than this stack")
     .action((poolId, flags) =>
       run(async (io) => {
         const { detach } = await import('./commands/pool.js');
-        return detach({ ...common(flags), poolId, scalrHostname: flags.scalrHostname, scalrToken: flags.scalrToken }, io);
+        return detach({ ...common(flags), poolId, scalrHostname: flags.scalrHostname, scalrToken: flags.scalrToken, force: Boolean(flags.force) }, io);
       }, flags),
     );
   scalrOptions(pool.command('list'))

@@ -40,6 +40,8 @@ export interface AttachPoolResult {
   createdTokenId?: string;
   deletedTokenId?: string;
   webhookUrl: string;
+  /** Where the pool's webhook pointed before, when that was somewhere else (another stack, an old module). */
+  previousWebhookUrl?: string;
   /** Things that went wrong after the pool was attached (an old token that could not be deleted). */
   warnings: string[];
 }
@@ -52,12 +54,14 @@ export interface AttachedPool {
   webhookUrl: string;
 }
 
-interface PoolAttributes {
+/** The attributes of an agent pool this tool reads. */
+export interface PoolAttributes {
   name?: string;
   'webhook-enabled'?: boolean;
   'webhook-url'?: string | null;
 }
-interface PoolDocument {
+/** One agent pool, as GET /agent-pools/{id} answers. */
+export interface PoolDocument {
   data?: { id?: string; attributes?: PoolAttributes };
 }
 interface PoolListDocument {
@@ -70,7 +74,7 @@ export function assertPoolId(poolId: string | undefined): asserts poolId is stri
   if (!poolId || !POOL_ID_PATTERN.test(poolId)) {
     throw new UsageError(
       `"${poolId ?? ''}" is not an agent pool id: expected apool- followed by letters and digits (apool-v0p1a2b3c4d5e6f)`,
-      'Find the id under Account > Agent pools in Scalr, or use --create-pool <name>.',
+      'Find the id under Account > Agent pools in Scalr, or create a pool with --create <name>.',
     );
   }
 }
@@ -96,7 +100,8 @@ function webhookHeaders(apiKey: string, poolToken: string, scalrUrl: string) {
   ];
 }
 
-const poolPurpose = (poolId: string, action: string, permission: string) => ({
+/** What a request about one pool is for, so its errors name the pool and the permission. */
+export const poolPurpose = (poolId: string, action: string, permission: string) => ({
   action: `${action} agent pool ${poolId}`,
   resource: `agent pool ${poolId}`,
   permission,
@@ -128,7 +133,8 @@ export async function attachPool(client: ScalrClient, options: AttachPoolOptions
   client.addSecret(options.apiKey);
   client.addSecret(options.agentToken);
 
-  const { poolId, poolName, createdPool } = await findOrCreatePool(client, options);
+  const { poolId, poolName, createdPool, currentWebhookUrl } = await findOrCreatePool(client, options);
+  const previousWebhookUrl = currentWebhookUrl && !sameUrl(currentWebhookUrl, options.webhookUrl) ? currentWebhookUrl : undefined;
   const cleanups: Array<[string, () => Promise<void>]> = [];
   if (createdPool) {
     cleanups.push([`agent pool ${poolId}`, async () => {
@@ -171,7 +177,7 @@ export async function attachPool(client: ScalrClient, options: AttachPoolOptions
         warnings.push(`the old pool token ${options.previousTokenId} could not be deleted (${describeCause(error)}); delete it in Scalr`);
       }
     }
-    return { poolId, poolName, createdPool, createdTokenId, deletedTokenId, webhookUrl: options.webhookUrl, warnings };
+    return { poolId, poolName, createdPool, createdTokenId, deletedTokenId, webhookUrl: options.webhookUrl, previousWebhookUrl, warnings };
   } catch (error) {
     const notes: string[] = [];
     for (const [what, cleanup] of cleanups) {
@@ -196,7 +202,7 @@ async function findOrCreatePool(client: ScalrClient, options: AttachPoolOptions)
     });
     const id = doc?.data?.id;
     if (!id) throw new ScalrApiError(`creating agent pool "${name}": Scalr's answer has no pool id`);
-    return { poolId: id, poolName: doc?.data?.attributes?.name ?? name, createdPool: true };
+    return { poolId: id, poolName: doc?.data?.attributes?.name ?? name, createdPool: true, currentWebhookUrl: undefined };
   }
   const poolId = options.poolId as string;
   const doc = await client.request<PoolDocument>({
@@ -204,41 +210,12 @@ async function findOrCreatePool(client: ScalrClient, options: AttachPoolOptions)
     path: `agent-pools/${poolId}`,
     purpose: poolPurpose(poolId, 'reading', 'agent-pools:read'),
   });
-  return { poolId, poolName: doc?.data?.attributes?.name ?? poolId, createdPool: false };
-}
-
-/**
- * Turns the pool's webhook off and removes its headers, so no key or token lingers in Scalr,
- * then deletes the pool token this tool created (already gone is fine).
- */
-export async function detachPool(
-  client: ScalrClient,
-  options: { poolId: string; tokenId?: string },
-): Promise<{ poolId: string; deletedTokenId?: string }> {
-  assertPoolId(options.poolId);
-  const { poolId } = options;
-  const patch = (webhookUrl: string | null) =>
-    client.request({
-      method: 'PATCH',
-      path: `agent-pools/${poolId}`,
-      body: { data: { type: 'agent-pools', id: poolId, attributes: { 'webhook-enabled': false, 'webhook-url': webhookUrl, 'webhook-headers': [] } } },
-      purpose: poolPurpose(poolId, 'detaching', 'agent-pools:update'),
-    });
-  try {
-    // null is JSON:API's "no value"; neither go-scalr nor the provider documents the pool's webhook
-    // fields, so if Scalr insists on a string we clear it with "" instead.
-    await patch(null);
-  } catch (error) {
-    if (!(error instanceof ScalrApiError && error.status === 422 && /webhook-url/.test(error.message))) throw error;
-    await patch('');
-  }
-  if (options.tokenId) await deleteAccessToken(client, options.tokenId);
-  return { poolId, deletedTokenId: options.tokenId };
+  const url = doc?.data?.attributes?.['webhook-url'];
+  return { poolId, poolName: doc?.data?.attributes?.name ?? poolId, createdPool: false, currentWebhookUrl: typeof url === 'string' && url !== '' ? url : undefined };
 }
 
 /** Lists the pools whose webhook URL is this stack's, following Scalr's pagination. */
 export async function listAttachedPools(client: ScalrClient, options: { webhookUrl: string }): Promise<AttachedPool[]> {
-  const wanted = stripSlash(options.webhookUrl);
   const found: AttachedPool[] = [];
   let page: number | null | undefined = 1;
   for (let fetched = 0; page && fetched < POOL_LIST_MAX_PAGES; fetched++) {
@@ -250,7 +227,7 @@ export async function listAttachedPools(client: ScalrClient, options: { webhookU
     });
     for (const pool of doc?.data ?? []) {
       const url = pool.attributes?.['webhook-url'];
-      if (pool.id && typeof url === 'string' && url !== '' && stripSlash(url) === wanted) {
+      if (pool.id && typeof url === 'string' && url !== '' && sameUrl(url, options.webhookUrl)) {
         found.push({ id: pool.id, name: pool.attributes?.name ?? pool.id, webhookEnabled: pool.attributes?.['webhook-enabled'] === true, webhookUrl: url });
       }
     }
@@ -260,6 +237,7 @@ export async function listAttachedPools(client: ScalrClient, options: { webhookU
   return found;
 }
 
-function stripSlash(url: string): string {
-  return url.replace(/\/+$/, '');
+/** Whether two webhook URLs name the same endpoint (a trailing slash aside). */
+export function sameUrl(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScalrApiError, UsageError } from '../../src/errors.js';
-import { attachPool, detachPool, listAttachedPools } from '../../src/scalr/pools.js';
+import { attachPool, listAttachedPools } from '../../src/scalr/pools.js';
+import { detachPool } from '../../src/scalr/pool-detach.js';
 import { startFakeScalr, type FakeScalr } from '../fake-scalr/server.js';
 import { caught, clientFor, expectNoSecrets, resetFake } from './helpers.js';
 
