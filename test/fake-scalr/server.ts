@@ -53,6 +53,8 @@ export interface FakeScalr {
   requests: RecordedRequest[];
   pools: Map<string, FakePool>;
   tokens: Map<string, FakeToken>;
+  /** Every token value the fake handed out since the last reset, deleted ones too (tests check none leaks). */
+  issuedTokens: string[];
   options: FakeScalrOptions;
   /** Answer the next `count` requests with `status` (429 carries Retry-After: `retryAfter`). */
   failNext(count: number, status: number, retryAfter?: string): void;
@@ -108,6 +110,7 @@ export async function startFakeScalr(options: FakeScalrOptions = {}): Promise<Fa
   const requests: RecordedRequest[] = [];
   const pools = new Map<string, FakePool>();
   const accessTokens = new Map<string, FakeToken>();
+  const issuedTokens: string[] = [];
   const failures: Array<{ status: number; retryAfter?: string }> = [];
   let writesDenied = false;
   const targeted: Array<{ method: string; pathPrefix: string; status: number; detail: string; pointer?: string }> = [];
@@ -207,6 +210,7 @@ export async function startFakeScalr(options: FakeScalrOptions = {}): Promise<Fa
             token: `pooltok-${randomBytes(16).toString('hex')}`,
           };
           accessTokens.set(token.id, token);
+          issuedTokens.push(token.token);
           return send(res, 201, { data: { type: 'access-tokens', id: token.id, attributes: { description: token.description, token: token.token } } });
         }
       }
@@ -267,6 +271,7 @@ export async function startFakeScalr(options: FakeScalrOptions = {}): Promise<Fa
     requests,
     pools,
     tokens: accessTokens,
+    issuedTokens,
     options,
     failNext(count, status, retryAfter) {
       for (let i = 0; i < count; i++) failures.push({ status, retryAfter });
@@ -289,6 +294,7 @@ export async function startFakeScalr(options: FakeScalrOptions = {}): Promise<Fa
       requests.length = 0;
       pools.clear();
       accessTokens.clear();
+      issuedTokens.length = 0;
       failures.length = 0;
       targeted.length = 0;
       writesDenied = false;

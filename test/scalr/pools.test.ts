@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScalrApiError, UsageError } from '../../src/errors.js';
 import { attachPool, listAttachedPools } from '../../src/scalr/pools.js';
-import { detachPool } from '../../src/scalr/pool-detach.js';
+import { detachPool, detachPools, POOL_NOT_OURS } from '../../src/scalr/pool-detach.js';
 import { startFakeScalr, type FakeScalr } from '../fake-scalr/server.js';
 import { caught, clientFor, expectNoSecrets, resetFake } from './helpers.js';
 
@@ -171,6 +171,46 @@ describe('detachPool', () => {
     const { client } = clientFor(fake);
     await detachPool(client, { poolId: pool.id });
     expect(fake.pools.get(pool.id)).toMatchObject({ webhookEnabled: false, webhookUrl: '', webhookHeaders: [] });
+  });
+});
+
+describe('detachPool guards and detachPools', () => {
+  it('refuses to cut off a pool whose webhook serves another URL, unless forced', async () => {
+    const pool = fake.addPool('other', { webhookEnabled: true, webhookUrl: 'https://other.example.com/prod/trigger' });
+    const { client } = clientFor(fake);
+    const error = await caught(() => detachPool(client, { poolId: pool.id, expectedWebhookUrl: WEBHOOK }));
+    expect((error as Error & { code?: string }).code).toBe(POOL_NOT_OURS);
+    expect(fake.requests.map((r) => r.method)).toEqual(['GET']);
+    await detachPool(client, { poolId: pool.id, expectedWebhookUrl: WEBHOOK, force: true });
+    expect(fake.pools.get(pool.id)).toMatchObject({ webhookEnabled: false, webhookHeaders: [] });
+  });
+
+  it('a pool that is gone stops detach before any change (404 names the pool)', async () => {
+    const { client } = clientFor(fake);
+    const error = await caught(() => detachPool(client, { poolId: 'apool-gone1', tokenId: 'at-1', expectedWebhookUrl: WEBHOOK }));
+    expect(error.status).toBe(404);
+    expect(error.message).toContain('agent pool apool-gone1 not found');
+    expect(fake.requests.map((r) => r.method)).toEqual(['GET']);
+  });
+
+  it('detaches ours, releases a re-pointed one (only our token deleted), and reports the failures', async () => {
+    const { client } = clientFor(fake);
+    const ours = await attachPool(client, { ...base, poolId: fake.addPool('ours').id });
+    const moved = await attachPool(client, { ...base, poolId: fake.addPool('moved').id });
+    const movedPool = fake.pools.get(moved.poolId)!;
+    movedPool.webhookUrl = 'https://new-home.example.com/prod/webhook';
+    const records = {
+      [ours.poolId]: { tokenId: ours.createdTokenId },
+      [moved.poolId]: { tokenId: moved.createdTokenId },
+      'apool-vanished1': { tokenId: 'at-vanished' },
+    };
+    const outcome = await detachPools(client, records, WEBHOOK);
+    expect(outcome.detached).toEqual([ours.poolId]);
+    expect(outcome.released).toEqual([moved.poolId]);
+    expect(outcome.left).toEqual([{ poolId: 'apool-vanished1', reason: expect.stringContaining('not found') }]);
+    expect(fake.pools.get(ours.poolId)).toMatchObject({ webhookEnabled: false, webhookHeaders: [] });
+    expect(movedPool).toMatchObject({ webhookEnabled: true, webhookUrl: 'https://new-home.example.com/prod/webhook' });
+    expect(fake.tokens.size).toBe(0);
   });
 });
 

@@ -87,8 +87,11 @@ function checkHandlerAccepts(local: LocalStack, state: StackState, credentials: 
 
 /** Points an agent pool's webhook at this stack, creating a pool token unless one is given; re-running rotates it. */
 export async function attach(options: AttachOptions, io: Io) {
+  if (options.poolId === undefined && options.createName === undefined) {
+    throw new UsageError('pool attach needs an agent pool id (apool-...) or --create <name>', 'find the id under Account > Agent pools in Scalr');
+  }
   if (options.createName === undefined) assertPoolId(options.poolId);
-  else if (options.poolId !== undefined) throw new UsageError(`give an agent pool id or --create <name>, not both`);
+  else if (options.poolId !== undefined) throw new UsageError('give an agent pool id or --create <name>, not both');
   const local = await loadLocalStack(options);
   requireWebhook(local, local.state);
   const agent = resolveAgentToken({ agentTokenFlag: options.agentToken, env: process.env });
