@@ -282,3 +282,24 @@ describe('pool errors', () => {
     await expectNoCredentials(run);
   });
 });
+
+// Last: it deletes the stack the tests above share.
+describe('down with a pool still attached, then pool detach', () => {
+  it('down warns and keeps the pool record; detach afterwards still turns the webhook off and deletes the token', async () => {
+    const target = fake.addPool('outlives-the-stack');
+    expect((await pool(['attach', target.id])).code).toBe(0);
+    const tokenId = (await readStateFile()).pools[target.id].tokenId;
+
+    const down = await runCli(['down', '--yes', '--stack', STACK], { cwd, env: { ...moto.env, HOME: home } });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toContain(target.id);
+    expect((await readStateFile()).pools[target.id].tokenId).toBe(tokenId);
+
+    const run = await pool(['detach', target.id, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json()).toMatchObject({ deletedTokenId: tokenId, stateRecordRemoved: true });
+    expect(fake.pools.get(target.id)).toMatchObject({ webhookEnabled: false, webhookUrl: null, webhookHeaders: [] });
+    expect(fake.tokensOf(target.id)).toEqual([]);
+    await expectNoCredentials(run);
+  });
+});
