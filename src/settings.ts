@@ -105,8 +105,11 @@ export function validateTaskSize(cpu: number, memory: number): void {
   }
 }
 
+/** Up to this many valid memory values are listed one by one; longer lists read better as a range. */
+const MAX_LISTED_MEMORY_VALUES = 8;
+
 function describeMemories(memories: readonly number[]): string {
-  if (memories.length <= 4) return memories.join(', ');
+  if (memories.length <= MAX_LISTED_MEMORY_VALUES) return `${memories.slice(0, -1).join(', ')} or ${memories.at(-1)}`;
   const step = memories[1] - memories[0];
   return `${memories[0]} to ${memories.at(-1)} in steps of ${step}`;
 }
@@ -133,6 +136,31 @@ export function validatePolicyArn(arn: string): string {
     throw new UsageError(`invalid --task-policy-arn "${arn}"`, 'use an IAM policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess');
   }
   return arn;
+}
+
+/**
+ * Checks each setting a flag gave, on its own, so a typo fails at once, before the command loads the
+ * AWS SDK; the pair check that needs the remembered cpu or memory runs again in validateSettings.
+ */
+export function validateSettingFlags(given: Partial<Settings>): Partial<Settings> {
+  if (given.cpu !== undefined && !FARGATE_SIZES.has(given.cpu)) validateTaskSize(given.cpu, given.memory ?? 0);
+  if (given.cpu !== undefined && given.memory !== undefined) validateTaskSize(given.cpu, given.memory);
+  if (given.image !== undefined) validateImage(given.image);
+  if (given.lambdaTimeout !== undefined) validateLambdaTimeout(given.lambdaTimeout);
+  given.allowedScalrHosts?.forEach(validateAllowedHost);
+  given.taskPolicyArns?.forEach(validatePolicyArn);
+  return given;
+}
+
+/** Checks an --endpoint-url: an http(s) URL such as http://localhost:4566. */
+export function validateEndpointUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return url;
+  } catch {
+    // not a URL at all: the same message as a URL of another scheme
+  }
+  throw new UsageError(`invalid --endpoint-url "${url}"`, 'use an http(s) URL such as http://localhost:4566');
 }
 
 /** Checks a whole settings object (after flags were merged over the remembered settings). */

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { buildProgram, type OutputFlags } from './program.js';
 import { SecretMask, type Io } from './output.js';
 import { ScalrServerlessError, UsageError, describeCause } from '../errors.js';
@@ -51,21 +51,28 @@ export function reportError(error: unknown, io: Io): number {
 
 /** CLI entry point: parse, run one command, print its errors, set the exit code. */
 export async function main(argv: string[]): Promise<void> {
-  let io = makeIo({});
+  // A parse error happens before any action has its flags, so --json is looked for in argv itself: a
+  // script that asked for JSON gets its one JSON document even when it misspelt another flag.
+  const wantsJson = argv.slice(2).includes('--json');
+  let io = makeIo({ json: wantsJson });
   const program = buildProgram(async (run, flags) => {
     io = makeIo(flags);
     await run(io);
   });
-  program.exitOverride();
-  program.commands.forEach(function override(command): void {
+  (function override(command: Command): void {
     command.exitOverride();
+    // Under --json commander's own error text would land on stderr with no document on stdout.
+    if (wantsJson) command.configureOutput({ outputError: () => {}, writeErr: () => {} });
     command.commands.forEach(override);
-  });
+  })(program);
   try {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version end with code 0; every parse error is bad usage (exit 2).
+      if (error.exitCode !== 0 && wantsJson) {
+        reportError(new UsageError(error.message.replace(/^error: /, ''), 'run the command with --help for its usage'), io);
+      }
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }

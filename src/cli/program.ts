@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CommonOptions } from './stack-context.js';
 import type { Io } from './output.js';
-import { parseInteger, DEFAULT_STACK } from '../settings.js';
+import { parseInteger, DEFAULT_STACK, validateEndpointUrl, validateRegion, validateSettingFlags, validateStackName } from '../settings.js';
 import type { Settings } from '../settings.js';
 import { VERSION } from './version.js';
 
@@ -57,10 +57,17 @@ export function settingsFromFlags(flags: Record<string, unknown>): Partial<Setti
   if (Array.isArray(flags.allowedScalrHost)) settings.allowedScalrHosts = [...new Set(flags.allowedScalrHost.map((h: string) => h.trim().toLowerCase()))];
   if (flags.taskPolicies === false) settings.taskPolicyArns = [];
   if (Array.isArray(flags.taskPolicyArn)) settings.taskPolicyArns = [...new Set(flags.taskPolicyArn as string[])];
-  return settings;
+  return validateSettingFlags(settings);
 }
 
+/**
+ * The common options, checked here, before the command's module (and with it the AWS SDK, about a
+ * second to load) is imported: a typo is reported at once. The commands check them again.
+ */
 function common(flags: Record<string, unknown>): CommonOptions {
+  validateStackName(String(flags.stack));
+  if (flags.region !== undefined) validateRegion(String(flags.region));
+  if (flags.endpointUrl !== undefined) validateEndpointUrl(String(flags.endpointUrl));
   return {
     stack: String(flags.stack),
     state: flags.state as string | undefined,
@@ -82,8 +89,9 @@ export function buildProgram(run: Runner): Command {
     .option('--dry-run', 'show the plan and change nothing (same as `plan`)')
     .action((flags) =>
       run(async (io) => {
+        const options = { ...common(flags), settings: settingsFromFlags(flags), dryRun: Boolean(flags.dryRun), showSecrets: Boolean(flags.showSecrets) };
         const { up } = await import('./commands/up.js');
-        return up({ ...common(flags), settings: settingsFromFlags(flags), dryRun: Boolean(flags.dryRun), showSecrets: Boolean(flags.showSecrets) }, io);
+        return up(options, io);
       }, flags),
     );
 
@@ -91,8 +99,9 @@ export function buildProgram(run: Runner): Command {
     .description('show what up would create, update or delete; makes no change')
     .action((flags) =>
       run(async (io) => {
+        const options = { ...common(flags), settings: settingsFromFlags(flags), dryRun: true, showSecrets: Boolean(flags.showSecrets) };
         const { up } = await import('./commands/up.js');
-        return up({ ...common(flags), settings: settingsFromFlags(flags), dryRun: true, showSecrets: Boolean(flags.showSecrets) }, io);
+        return up(options, io);
       }, flags),
     );
 
@@ -101,8 +110,9 @@ export function buildProgram(run: Runner): Command {
     .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
     .action((flags) =>
       run(async (io) => {
+        const options = { ...common(flags), yes: Boolean(flags.yes) };
         const { down } = await import('./commands/down.js');
-        return down({ ...common(flags), yes: Boolean(flags.yes) }, io);
+        return down(options, io);
       }, flags),
     );
 
@@ -111,8 +121,9 @@ export function buildProgram(run: Runner): Command {
     .option('--show-secrets', 'print the API key instead of masking it')
     .action((flags) =>
       run(async (io) => {
+        const options = { ...common(flags), showSecrets: Boolean(flags.showSecrets) };
         const { status } = await import('./commands/status.js');
-        return status({ ...common(flags), showSecrets: Boolean(flags.showSecrets) }, io);
+        return status(options, io);
       }, flags),
     );
 
@@ -124,8 +135,9 @@ export function buildProgram(run: Runner): Command {
     .option('--limit <lines>', 'at most this many lines', '200')
     .action((flags) =>
       run(async (io) => {
+        const options = { ...common(flags), follow: Boolean(flags.follow), runId: flags.run, since: flags.since, limit: parseInteger('--limit', flags.limit) };
         const { logs } = await import('./commands/logs.js');
-        return logs({ ...common(flags), follow: Boolean(flags.follow), runId: flags.run, since: flags.since, limit: parseInteger('--limit', flags.limit) }, io);
+        return logs(options, io);
       }, flags),
     );
 
@@ -133,8 +145,9 @@ export function buildProgram(run: Runner): Command {
     .description('check credentials, region, the stack and its wiring; says how to fix each failure')
     .action((flags) =>
       run(async (io) => {
+        const options = common(flags);
         const { doctor } = await import('./commands/doctor.js');
-        return doctor(common(flags), io);
+        return doctor(options, io);
       }, flags),
     );
 
