@@ -151,6 +151,32 @@ describe('the main job: up, a webhook delivery, up again, down', () => {
     expect(gateway.logs().join('\n')).not.toContain('pool-token-e2e');
   });
 
+  it('through the gateway, a retried delivery in other header case gets the same task, and bad headers get 400', async () => {
+    const status = (await cli(['status', '--json', '--show-secrets'])).json();
+    const url = gateway!.webhookUrlFor('prod', 'webhook');
+    const body = JSON.stringify({ task_id: 'atask-e2e1', action: 'plan', run_id: 'run-e2e1' });
+    const retry = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'X-API-KEY': status.outputs.api_key, 'IDEMPOTENCY-KEY': 'atask-e2e1', 'X-SCALR-TOKEN': 'pool-token-e2e', 'x-scalr-url': 'https://acme.scalr.io' },
+    });
+    const first = (await c.ecs.send(new ListTasksCommand({ cluster: PREFIX }))).taskArns!;
+    expect(retry.status).toBe(200);
+    expect((await retry.json()).taskArn).toBe(first[0]);
+    expect(first).toHaveLength(1);
+
+    for (const headers of [
+      { 'X-Scalr-Url': 'https://acme.scalr.io' },
+      { 'X-Scalr-Token': 'pool-token-e2e' },
+      { 'X-Scalr-Token': 'pool-token-e2e', 'X-Scalr-Url': 'http://acme.scalr.io' },
+    ]) {
+      const refused = await fetch(url, { method: 'POST', body: '{}', headers: { ...headers, 'X-Api-Key': status.outputs.api_key } });
+      expect(refused.status).toBe(400);
+      expect((await refused.json()).error).toMatch(/X-Scalr-(Token|Url)/);
+    }
+    expect((await c.ecs.send(new ListTasksCommand({ cluster: PREFIX }))).taskArns).toHaveLength(1);
+  });
+
   it('up again changes nothing and does not rewrite the state file', async () => {
     const statePath = join(cwd, '.scalr-serverless', `${STACK}.json`);
     const before = await stat(statePath);
