@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
@@ -268,6 +268,26 @@ describe('pool errors', () => {
     const run = await pool(['attach', fake.addPool('p').id, '--json'], {}, 'never-deployed');
     expect(run.code).toBe(2);
     expect(run.json().error.message).toContain('stack "never-deployed" is not deployed');
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('refuses, before any request, a host the stack does not accept and a pool recorded on another host', async () => {
+    const target = fake.addPool('p');
+    const state = await readStateFile();
+    const narrowed = join(cwd, 'narrowed.json');
+    await writeFile(narrowed, JSON.stringify({ ...state, settings: { ...state.settings, allowedScalrHosts: ['acme.scalr.io'] } }));
+    const refused = await pool(['attach', target.id, '--state', narrowed]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('accepts webhooks only for acme.scalr.io');
+    expect(refused.stderr).toContain('--allowed-scalr-host 127.0.0.1');
+
+    const moved = join(cwd, 'moved.json');
+    await writeFile(moved, JSON.stringify({ ...state, pools: { [target.id]: { hostname: 'acme.scalr.io', tokenId: 'at-1', attachedAt: '2026-01-01T00:00:00Z' } } }));
+    for (const command of ['attach', 'detach']) {
+      const run = await pool([command, target.id, '--state', moved]);
+      expect(run.code, command).toBe(2);
+      expect(run.stderr).toContain(`agent pool ${target.id} was attached through acme.scalr.io`);
+    }
     expect(fake.requests).toEqual([]);
   });
 
