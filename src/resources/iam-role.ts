@@ -68,20 +68,31 @@ async function inlinePolicy(iam: IAMClient, roleName: string): Promise<{ [key: s
   return JSON.parse(decodeURIComponent(policy.PolicyDocument)) as { [key: string]: PlainValue };
 }
 
+/** What a role has now; a role CreateRole just made is known to have no policies, so it is not read. */
+interface RolePolicies {
+  attached: string[];
+  inline: { [key: string]: PlainValue } | null;
+}
+
+async function rolePolicies(iam: IAMClient, roleName: string): Promise<RolePolicies> {
+  // Two independent reads: in parallel, so converging a role costs one round trip of reads, not two.
+  const [attached, inline] = await Promise.all([attachedPolicyArns(iam, roleName), inlinePolicy(iam, roleName)]);
+  return { attached, inline };
+}
+
 /** Brings description, managed policies and the inline policy to `props`; writes only what differs. */
-async function converge(ctx: ResourceContext, props: IamRoleProps, description: string | undefined): Promise<void> {
+async function converge(ctx: ResourceContext, props: IamRoleProps, description: string | undefined, known?: RolePolicies): Promise<void> {
   const iam = ctx.clients.iam;
   if ((description ?? '') !== props.description) {
     await iam.send(new UpdateRoleCommand({ RoleName: props.name, Description: props.description }));
   }
-  const attached = await attachedPolicyArns(iam, props.name);
+  const { attached, inline: current } = known ?? (await rolePolicies(iam, props.name));
   for (const arn of missingFrom(props.managedPolicyArns, attached)) {
     await iam.send(new AttachRolePolicyCommand({ RoleName: props.name, PolicyArn: arn }));
   }
   for (const arn of missingFrom(attached, props.managedPolicyArns)) {
     await ignoreNotFound(iam.send(new DetachRolePolicyCommand({ RoleName: props.name, PolicyArn: arn })));
   }
-  const current = await inlinePolicy(iam, props.name);
   if (props.inlinePolicy && !sameJson(current, props.inlinePolicy)) {
     await iam.send(
       new PutRolePolicyCommand({
@@ -126,7 +137,8 @@ export const iamRole: ResourceKind<IamRoleProps> = {
       adopted = true;
     }
     try {
-      await converge(ctx, props, role?.Description);
+      // A role CreateRole made has no policies yet; an adopted one is read like any other.
+      await converge(ctx, props, role?.Description, adopted ? undefined : { attached: [], inline: null });
     } catch (error) {
       // A create that fails leaves nothing behind (a wrong policy ARN must not orphan the role).
       if (!adopted) await iamRole.delete(ctx, props.name, props).catch(() => undefined);
@@ -140,7 +152,7 @@ export const iamRole: ResourceKind<IamRoleProps> = {
     const found = await unlessNotFound(iam.send(new GetRoleCommand({ RoleName: id })));
     if (!found?.Role) return undefined;
     try {
-      const [attached, inline] = await Promise.all([attachedPolicyArns(iam, id), inlinePolicy(iam, id)]);
+      const { attached, inline } = await rolePolicies(iam, id);
       return {
         outputs: createdOf(found.Role).outputs,
         props: {
@@ -166,10 +178,11 @@ export const iamRole: ResourceKind<IamRoleProps> = {
     const iam = ctx.clients.iam;
     try {
       // DeleteRole fails with DeleteConflict while any policy is attached or inline.
-      for (const arn of await attachedPolicyArns(iam, id)) {
+      const [attached, inlineNames] = await Promise.all([attachedPolicyArns(iam, id), inlinePolicyNames(iam, id)]);
+      for (const arn of attached) {
         await ignoreNotFound(iam.send(new DetachRolePolicyCommand({ RoleName: id, PolicyArn: arn })));
       }
-      for (const name of await inlinePolicyNames(iam, id)) {
+      for (const name of inlineNames) {
         await ignoreNotFound(iam.send(new DeleteRolePolicyCommand({ RoleName: id, PolicyName: name })));
       }
       await iam.send(new DeleteRoleCommand({ RoleName: id }));
