@@ -72,13 +72,18 @@ function patchOperationsFor(plan: UsagePlan, props: UsagePlanProps): PatchOperat
   return ops;
 }
 
-/** Converges stages, limits and keys; writes nothing when they already match. */
-async function converge(ctx: ResourceContext, id: string, props: UsagePlanProps): Promise<void> {
+/**
+ * Converges stages, limits and keys; writes nothing when they already match. `known` is the plan as
+ * CreateUsagePlan just returned it (a new plan has no keys), which spares two reads on a first `up`.
+ */
+async function converge(ctx: ResourceContext, id: string, props: UsagePlanProps, known?: { plan: UsagePlan; keys: string[] }): Promise<void> {
   const apigateway = ctx.clients.apigateway;
-  const plan = await apigateway.send(new GetUsagePlanCommand({ usagePlanId: id }));
+  // Independent reads, in parallel.
+  const [plan, keys] = known
+    ? [known.plan, known.keys]
+    : await Promise.all([apigateway.send(new GetUsagePlanCommand({ usagePlanId: id })), keyIdsOf(ctx, id)]);
   const patchOperations = patchOperationsFor(plan, props);
   if (patchOperations.length > 0) await apigateway.send(new UpdateUsagePlanCommand({ usagePlanId: id, patchOperations }));
-  const keys = await keyIdsOf(ctx, id);
   for (const keyId of missingFrom(props.apiKeyIds, keys)) {
     await apigateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: id, keyId, keyType: 'API_KEY' }));
   }
@@ -113,19 +118,24 @@ export const usagePlan: ResourceKind<UsagePlanProps> = {
       }),
     );
     const id = plan.id ?? '';
-    await converge(ctx, id, props);
+    await converge(ctx, id, props, { plan, keys: [] });
     return createdOf(id);
   },
 
   async read(ctx, id, props) {
+    // Both reads at once; the key listing's outcome only matters when the plan exists (its error for
+    // a plan that is gone is not guaranteed to be a clean not-found).
+    const keysRead = keyIdsOf(ctx, id);
+    keysRead.catch(() => undefined);
     const plan = await unlessNotFound(ctx.clients.apigateway.send(new GetUsagePlanCommand({ usagePlanId: id })));
     if (!plan) return undefined;
+    const keys = await keysRead;
     return {
       outputs: createdOf(id).outputs,
       props: {
         name: plan.name ?? '',
         apiStages: orderLike(stagesOf(plan), props?.apiStages),
-        apiKeyIds: orderLike(await keyIdsOf(ctx, id), props?.apiKeyIds),
+        apiKeyIds: orderLike(keys, props?.apiKeyIds),
         throttle: throttleOf(plan),
         quota: quotaOf(plan),
       },
