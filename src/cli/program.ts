@@ -182,7 +182,7 @@ export function buildProgram(run: Runner): Command {
     );
   scalrOptions(pool.command('detach <agent-pool-id>'))
     .description("turn the pool's webhook off, clear its headers, delete the token attach created")
-    .option('--force', "detach even when the pool's webhook points at something other than this stack")
+    .option('--force', "detach even when the pool's webhook points elsewhere; forget a pool Scalr no longer has")
     .action((poolId, flags) =>
       run(async (io) => {
         const { detach } = await import('./commands/pool.js');

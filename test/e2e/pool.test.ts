@@ -202,6 +202,21 @@ describe('pool detach and pool list', () => {
     expect(fake.pools.get(target.id)?.webhookEnabled).toBe(false);
   });
 
+  it('a recorded pool deleted in Scalr: detach fails with 404 and keeps the record; --force forgets it', async () => {
+    const target = fake.addPool('deleted-in-the-ui');
+    expect((await pool(['attach', target.id])).code).toBe(0);
+    fake.pools.delete(target.id);
+    const failed = await pool(['detach', target.id]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`agent pool ${target.id} not found on ${fake.hostname}`);
+    expect((await readStateFile()).pools[target.id]).toBeDefined();
+    const forced = await pool(['detach', target.id, '--force', '--json']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.json()).toMatchObject({ forgotten: true, stateRecordRemoved: true });
+    expect((await readStateFile()).pools[target.id]).toBeUndefined();
+    expect(fake.tokens.size).toBe(0);
+  });
+
   it('list follows pagination and finds exactly the attached pools; --json is one document', async () => {
     const all = Array.from({ length: 150 }, (_, i) => fake.addPool(`pool-${i}`));
     fake.addPool('elsewhere', { webhookEnabled: true, webhookUrl: 'https://other.example.com/prod/trigger' });

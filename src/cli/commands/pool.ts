@@ -2,12 +2,13 @@ import { homedir } from 'node:os';
 import { ScalrClient } from '../../scalr/client.js';
 import { resolveAgentToken, resolveScalrCredentials, type ScalrCredentials } from '../../scalr/credentials.js';
 import { assertPoolId, attachPool, listAttachedPools } from '../../scalr/pools.js';
-import { detachPool, detachPools, type DetachPoolsResult } from '../../scalr/pool-detach.js';
+import { detachPool, detachPools, type DetachPoolResult, type DetachPoolsResult } from '../../scalr/pool-detach.js';
+import { deleteAccessToken } from '../../scalr/pool-tokens.js';
 import { readState, StateWriter, type PoolRecord, type StackState } from '../../state/state-file.js';
 import { lockState } from '../../state/lock.js';
 import { webhookUrl } from '../../stack.js';
 import { hostAllowed } from '../../../lambda-src/config.js';
-import { UsageError } from '../../errors.js';
+import { ScalrApiError, UsageError } from '../../errors.js';
 import { connect, loadLocalStack, type CommonOptions, type LocalStack } from '../stack-context.js';
 import { apiKeyValue } from './outputs.js';
 import { info, result, warn, type Io } from '../output.js';
@@ -158,7 +159,16 @@ export async function detach(options: DetachOptions, io: Io) {
     const state = local.state ? await lockedState(local) : undefined;
     const record = state?.pools[options.poolId];
     checkRecordedHost(options.poolId, record, credentials);
-    const detached = await detachPool(client, { poolId: options.poolId, tokenId: record?.tokenId, expectedWebhookUrl: stackWebhook(state), force: options.force });
+    let detached: DetachPoolResult & { forgotten?: boolean };
+    try {
+      detached = await detachPool(client, { poolId: options.poolId, tokenId: record?.tokenId, expectedWebhookUrl: stackWebhook(state), force: options.force });
+    } catch (error) {
+      // A pool deleted in Scalr would keep its record, and `down` the state file, forever: --force forgets it.
+      if (!(options.force && record && error instanceof ScalrApiError && error.status === 404)) throw error;
+      if (record.tokenId) await deleteAccessToken(client, record.tokenId);
+      warn(io, `agent pool ${options.poolId} is not on ${credentials.hostname} (404); --force: its record was removed from the state file`);
+      detached = { poolId: options.poolId, poolName: options.poolId, deletedTokenId: record.tokenId, forgotten: true };
+    }
     if (state && record) {
       delete state.pools[options.poolId];
       await new StateWriter(local.statePath).save(state);
@@ -171,9 +181,11 @@ export async function detach(options: DetachOptions, io: Io) {
       previousWebhookUrl: detached.previousWebhookUrl ?? null,
       deletedTokenId: detached.deletedTokenId ?? null,
       stateRecordRemoved: Boolean(record),
+      forgotten: Boolean(detached.forgotten),
     };
     const tokenNote = detached.deletedTokenId ? `; the pool token ${detached.deletedTokenId} this stack created was deleted` : '';
-    result(io, `Agent pool ${detached.poolId} (${detached.poolName}): webhook disabled and its headers cleared${tokenNote}.`, document);
+    const what = detached.forgotten ? 'forgotten' : 'webhook disabled and its headers cleared';
+    result(io, `Agent pool ${detached.poolId} (${detached.poolName}): ${what}${tokenNote}.`, document);
     return document;
   } finally {
     await lock?.release();
