@@ -5,6 +5,7 @@ import { DescribeSubnetsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/
 import { GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
 import type { AwsClients } from './clients.js';
 import { describeCause } from '../errors.js';
+import { isNotFound } from './not-found.js';
 import { HANDLER_ENV, WEBHOOK_PATH, WEBHOOK_STAGE } from '../../lambda-src/contract.js';
 import type { StackState } from '../state/state-file.js';
 import { partitionOf } from '../stack.js';
@@ -84,7 +85,13 @@ export async function checkWiring(clients: AwsClients, state: StackState): Promi
       return ok('key enabled, in a usage plan covering the stage');
     }),
     check('Lambda permission for API Gateway', async () => {
-      const policy = JSON.parse((await clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName }))).Policy ?? '{}');
+      // GetPolicy answers ResourceNotFoundException when the function has no resource policy at all:
+      // that is the same fault as a policy without our statement, so it gets the same plain words.
+      const response = await clients.lambda.send(new GetPolicyCommand({ FunctionName: functionName })).catch((error: unknown) => {
+        if (isNotFound(error)) return { Policy: undefined };
+        throw error;
+      });
+      const policy = JSON.parse(response.Policy ?? '{}');
       const allowed = (policy.Statement ?? []).some((s: any) => JSON.stringify(s.Condition ?? {}).includes(sourceArn));
       return allowed ? ok(`invocations from ${sourceArn} allowed`) : fail('no permission for this API: deliveries get 500 "Invalid permissions on Lambda function"');
     }),
