@@ -81,7 +81,11 @@ export async function apply(
       if (action === 'adopt' && observation?.status === 'found') {
         // Record it first, so even a failed convergence leaves it in the state file for `down`.
         await save({ id: observation.id, outputs: observation.outputs });
-        if (kind.update) await save(await kind.update(stepCtx, observation.id, props, props));
+        // Converge only what differs: a prop `read` cannot observe counts as differing (nothing was
+        // recorded to compare it with), so a half-made resource from a killed run is always finished,
+        // while one already as wanted is left alone (an update may mint a new id, e.g. a revision).
+        const differs = diffProps(props, observation.observedProps ?? {}).length > 0;
+        if (kind.update && differs) await save(await kind.update(stepCtx, observation.id, props, props));
         return;
       }
       if (action === 'update' && record) return save(await kind.update!(stepCtx, record.id, props, record.props));
@@ -107,8 +111,11 @@ export async function apply(
  */
 export async function destroy(keys: string[], state: StackState, engine: EngineContext): Promise<void> {
   const { ctx, registry, reporter, writer } = engine;
-  const dependents = (key: string): string[] =>
-    keys.filter((other) => state.resources[other]?.dependsOn.includes(key));
+  // Taken once, before anything is deleted: a step is done only when its removal is saved, so a
+  // dependency never starts while the file still lists a dependant (reading `state` live would let it
+  // start the moment the record leaves memory, before it leaves the disk).
+  const dependentsOf = new Map(keys.map((key) => [key, keys.filter((other) => state.resources[other]?.dependsOn.includes(key))]));
+  const dependents = (key: string): string[] => dependentsOf.get(key) ?? [];
   const deleteOne = async (key: string): Promise<void> => {
     const record = state.resources[key];
     if (!record) return;

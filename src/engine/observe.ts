@@ -49,7 +49,13 @@ export async function observe(
         return;
       }
       const found = await kind.find(stepCtx, props);
-      observations.set(key, found ? { status: 'found', id: found.id, outputs: found.outputs } : { status: 'absent' });
+      if (!found) {
+        observations.set(key, { status: 'absent' });
+        return;
+      }
+      // What it looks like now, so adopting one that is already as wanted writes nothing.
+      const seen = await kind.read(stepCtx, found.id, props);
+      observations.set(key, { status: 'found', id: found.id, outputs: { ...found.outputs, ...seen?.outputs }, observedProps: seen?.props });
     } catch (error) {
       if (error instanceof ScalrServerlessError) throw error;
       throw new AwsOperationError('reading', kind.label, name, error);

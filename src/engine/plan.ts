@@ -7,8 +7,8 @@ import { dependenciesOf, resolveProps, stableJson, topologicalOrder, UNKNOWN, ty
 export type Observation =
   /** Recorded in the state file and still there. */
   | { status: 'present'; id: string; outputs: Outputs; observedProps?: Partial<Props> }
-  /** Not recorded, but found by its deterministic name or tag: adopt it. */
-  | { status: 'found'; id: string; outputs: Outputs }
+  /** Not recorded, but found by its deterministic name or tag: adopt it (converging what differs). */
+  | { status: 'found'; id: string; outputs: Outputs; observedProps?: Partial<Props> }
   /** Recorded, but AWS says it is gone (deleted out of band). */
   | { status: 'gone' }
   /** Neither recorded nor found. */
