@@ -120,6 +120,7 @@ function table(f: Figures): Row[] {
       { figure: `${name}: AWS calls`, value: String(result.calls.length), target: '' },
       { figure: `${name}: sequential sum of call durations`, value: ms(result.sumMs), target: targets ? `wall <= ${TARGETS.upVsSum}x sum` : '(reported)', ratio: times(vsSum), ok: targets ? vsSum <= TARGETS.upVsSum : undefined },
       { figure: `${name}: critical-path bound`, value: `${ms(bound.boundMs)} (${bound.calls} calls)`, target: '' },
+      { figure: `${name}: spawn to first AWS call`, value: ms(result.beforeFirstCallMs), target: '(reported)' },
     ];
   };
   const noopWrites = f.noop.calls.filter((c) => c.write);
