@@ -1,5 +1,31 @@
-import { awsErrorName, isNotFound } from '../aws/not-found.js';
-import type { PlainValue } from './contract.js';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { awsErrorName, isNotFound, isThrottle } from '../aws/not-found.js';
+import { retryWhile } from '../aws/retry.js';
+import type { PlainValue, ResourceContext } from './contract.js';
+
+/**
+ * How long one call is retried when AWS throttles in a shape the SDK's retry strategy does not know:
+ * ECS wraps EC2's throttling as InvalidParameterException "Rate exceeded" (FACTS.md §5), so the
+ * SDK gives up at once on what is only a busy account.
+ */
+export const DISGUISED_THROTTLE_TIMEOUT_MS = 60_000;
+
+/** Runs an AWS call, retrying with backoff (and saying so) while AWS reports throttling in any shape. */
+export function retryingThrottles<T>(ctx: ResourceContext, call: () => Promise<T>): Promise<T> {
+  return retryWhile(call, isThrottle, {
+    timeoutMs: DISGUISED_THROTTLE_TIMEOUT_MS,
+    initialDelayMs: 500,
+    maxDelayMs: 5000,
+    signal: ctx.signal,
+    onRetry: (attempt) => ctx.waiting(`AWS is throttling requests; retrying (attempt ${attempt})`),
+  });
+}
+
+/** The ECS client with every call retried while throttled, whatever shape the throttling takes. */
+export function patientEcs(ctx: ResourceContext): Pick<ECSClient, 'send'> {
+  const send = (command: never) => retryingThrottles(ctx, () => ctx.clients.ecs.send(command));
+  return { send: send as unknown as ECSClient['send'] };
+}
 
 /** Awaits an AWS read, turning "not found" into undefined (every other error propagates). */
 export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {

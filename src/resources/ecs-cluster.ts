@@ -13,6 +13,7 @@ import { CreateServiceLinkedRoleCommand } from '@aws-sdk/client-iam';
 import { awsErrorName, isNotFound } from '../aws/not-found.js';
 import { retryWhile, waitFor } from '../aws/retry.js';
 import type { Created, Observed, Props, ResourceContext, ResourceKind } from './contract.js';
+import { patientEcs } from './aws-helpers.js';
 
 /** Props of the Fargate cluster the agent tasks run in. */
 export interface EcsClusterProps extends Props {
@@ -38,7 +39,7 @@ function created(cluster: Cluster): Created {
 /** The cluster unless AWS says it is missing or INACTIVE (a deleted cluster stays visible as INACTIVE). */
 async function describeCluster(ctx: ResourceContext, nameOrArn: string): Promise<Cluster | undefined> {
   try {
-    const { clusters } = await ctx.clients.ecs.send(new DescribeClustersCommand({ clusters: [nameOrArn] }));
+    const { clusters } = await patientEcs(ctx).send(new DescribeClustersCommand({ clusters: [nameOrArn] }));
     const cluster = clusters?.[0];
     return cluster && cluster.status !== 'INACTIVE' ? cluster : undefined;
   } catch (error) {
@@ -68,7 +69,7 @@ async function ensureServiceLinkedRole(ctx: ResourceContext): Promise<void> {
  */
 async function createCluster(ctx: ResourceContext, props: EcsClusterProps): Promise<Cluster> {
   const send = () =>
-    ctx.clients.ecs.send(
+    patientEcs(ctx).send(
       new CreateClusterCommand({
         clusterName: props.name,
         capacityProviders: props.capacityProviders,
@@ -103,7 +104,7 @@ async function converge(ctx: ResourceContext, cluster: Cluster, props: EcsCluste
   if (sameProviders(cluster, props.capacityProviders)) return;
   await retryWhile(
     () =>
-      ctx.clients.ecs.send(
+      patientEcs(ctx).send(
         new PutClusterCapacityProvidersCommand({
           cluster: cluster.clusterArn,
           capacityProviders: props.capacityProviders,
@@ -119,7 +120,7 @@ async function listTasks(ctx: ResourceContext, cluster: string, desiredStatus: D
   const arns: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ctx.clients.ecs.send(new ListTasksCommand({ cluster, desiredStatus, nextToken }));
+    const page = await patientEcs(ctx).send(new ListTasksCommand({ cluster, desiredStatus, nextToken }));
     arns.push(...(page.taskArns ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -139,7 +140,7 @@ export async function stopClusterTasks(ctx: ResourceContext, clusterName: string
     throw error;
   }
   for (const task of arns) {
-    await ctx.clients.ecs.send(new StopTaskCommand({ cluster: clusterName, task, reason: STOP_REASON }));
+    await patientEcs(ctx).send(new StopTaskCommand({ cluster: clusterName, task, reason: STOP_REASON }));
   }
   if (arns.length === 0) return 0;
   let running = arns.length;
@@ -147,7 +148,7 @@ export async function stopClusterTasks(ctx: ResourceContext, clusterName: string
     async () => {
       running = 0;
       for (let i = 0; i < arns.length; i += DESCRIBE_TASKS_BATCH) {
-        const { tasks } = await ctx.clients.ecs.send(
+        const { tasks } = await patientEcs(ctx).send(
           new DescribeTasksCommand({ cluster: clusterName, tasks: arns.slice(i, i + DESCRIBE_TASKS_BATCH) }),
         );
         running += (tasks ?? []).filter((t) => t.lastStatus !== 'STOPPED').length;
@@ -201,7 +202,7 @@ export const ecsClusterKind: ResourceKind<EcsClusterProps> = {
       await retryWhile(
         async () => {
           await stopClusterTasks(ctx, id);
-          await ctx.clients.ecs.send(new DeleteClusterCommand({ cluster: id }));
+          await patientEcs(ctx).send(new DeleteClusterCommand({ cluster: id }));
         },
         (error) => awsErrorName(error) === 'ClusterContainsTasksException',
         { timeoutMs: TASK_STOP_TIMEOUT_MS, signal: ctx.signal, onRetry: () => ctx.waiting(`waiting for the tasks in ${id} to stop`) },

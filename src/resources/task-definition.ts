@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { isNotFound } from '../aws/not-found.js';
 import type { Created, Observed, Props, ResourceContext, ResourceKind } from './contract.js';
+import { patientEcs } from './aws-helpers.js';
 
 /** Props of the agent's Fargate task definition. */
 export interface TaskDefinitionProps extends Props {
@@ -38,7 +39,7 @@ function created(definition: TaskDefinition): Created {
 /** The definition unless AWS says it is missing or INACTIVE (deregistered revisions stay describable). */
 async function describe(ctx: ResourceContext, idOrFamily: string): Promise<TaskDefinition | undefined> {
   try {
-    const { taskDefinition } = await ctx.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: idOrFamily }));
+    const { taskDefinition } = await patientEcs(ctx).send(new DescribeTaskDefinitionCommand({ taskDefinition: idOrFamily }));
     return taskDefinition && taskDefinition.status === 'ACTIVE' ? taskDefinition : undefined;
   } catch (error) {
     if (isNotFound(error)) return undefined;
@@ -47,7 +48,7 @@ async function describe(ctx: ResourceContext, idOrFamily: string): Promise<TaskD
 }
 
 async function register(ctx: ResourceContext, props: TaskDefinitionProps): Promise<TaskDefinition> {
-  const { taskDefinition } = await ctx.clients.ecs.send(
+  const { taskDefinition } = await patientEcs(ctx).send(
     new RegisterTaskDefinitionCommand({
       family: props.family,
       requiresCompatibilities: ['FARGATE'],
@@ -94,7 +95,7 @@ async function listRevisions(ctx: ResourceContext, family: string, status: TaskD
   const arns: string[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await ctx.clients.ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken }));
+    const page = await patientEcs(ctx).send(new ListTaskDefinitionsCommand({ familyPrefix: family, status, nextToken }));
     arns.push(...(page.taskDefinitionArns ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -104,7 +105,7 @@ async function listRevisions(ctx: ResourceContext, family: string, status: TaskD
 
 async function deregister(ctx: ResourceContext, arn: string): Promise<void> {
   try {
-    await ctx.clients.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+    await patientEcs(ctx).send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
@@ -165,7 +166,7 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionProps> = {
     // (which moto 5.2.1 implements) removes INACTIVE ones, including those left by earlier updates.
     const inactive = await listRevisions(ctx, family, 'INACTIVE');
     for (let i = 0; i < inactive.length; i += DELETE_BATCH) {
-      await ctx.clients.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: inactive.slice(i, i + DELETE_BATCH) }));
+      await patientEcs(ctx).send(new DeleteTaskDefinitionsCommand({ taskDefinitions: inactive.slice(i, i + DELETE_BATCH) }));
     }
   },
 };
