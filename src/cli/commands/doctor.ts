@@ -21,8 +21,9 @@ export async function doctor(options: CommonOptions, io: Io) {
     connected = await connect(options, local);
     checks.push({ name: 'AWS credentials', status: 'ok', detail: `account ${connected.accountId}` });
   } catch (error) {
-    const hint = error instanceof ScalrServerlessError ? error.hint : undefined;
-    checks.push({ name: 'AWS credentials', status: 'fail', detail: describeCause(error), fix: hint });
+    // Our own errors are already in plain words; only a raw AWS error needs its name to make sense.
+    const known = error instanceof ScalrServerlessError ? error : undefined;
+    checks.push({ name: 'AWS credentials', status: 'fail', detail: known ? known.message : describeCause(error), fix: known?.hint });
   }
   if (connected) {
     const { clients, accountId } = connected;
