@@ -108,9 +108,10 @@ export function buildProgram(run: Runner): Command {
   withCommon(program.command('down'))
     .description('stop running agents and delete everything the stack created')
     .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+    .option('--keep-pools', 'delete the stack even if agent pools still point at it (default: detach them first)')
     .action((flags) =>
       run(async (io) => {
-        const options = { ...common(flags), yes: Boolean(flags.yes) };
+        const options = { ...common(flags), yes: Boolean(flags.yes), keepPools: Boolean(flags.keepPools) };
         const { down } = await import('./commands/down.js');
         return down(options, io);
       }, flags),

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
+import { remainingStackResources } from '../helpers/inspect-stack.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { startFakeScalr, type FakeScalr, type RecordedRequest } from '../fake-scalr/server.js';
 
@@ -319,15 +320,23 @@ describe('pool errors', () => {
 });
 
 // Last: it deletes the stack the tests above share.
-describe('down with a pool still attached, then pool detach', () => {
-  it('down warns and keeps the pool record; detach afterwards still turns the webhook off and deletes the token', async () => {
+describe('down with pools still attached', () => {
+  it('without Scalr credentials, down refuses and deletes nothing; with --keep-pools it deletes the stack and keeps the pool records; detach afterwards still cleans up', async () => {
     const target = fake.addPool('outlives-the-stack');
     expect((await pool(['attach', target.id])).code).toBe(0);
     const tokenId = (await readStateFile()).pools[target.id].tokenId;
 
-    const down = await runCli(['down', '--yes', '--stack', STACK], { cwd, env: { ...moto.env, HOME: home } });
-    expect(down.code, down.stderr).toBe(0);
-    expect(down.stderr).toContain(target.id);
+    // Given no SCALR_TOKEN, down cannot detach the pools: it must stop before deleting anything.
+    const refused = await runCli(['down', '--yes', '--stack', STACK], { cwd, env: { ...moto.env, HOME: home } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('could not be detached');
+    expect(refused.stderr).toContain('--keep-pools');
+    expect(await remainingStackResources(moto.endpoint, STACK)).not.toEqual([]);
+
+    const kept = await runCli(['down', '--yes', '--keep-pools', '--stack', STACK], { cwd, env: { ...moto.env, HOME: home } });
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stderr).toContain(target.id);
+    expect(await remainingStackResources(moto.endpoint, STACK)).toEqual([]);
     expect((await readStateFile()).pools[target.id].tokenId).toBe(tokenId);
 
     const run = await pool(['detach', target.id, '--json']);
@@ -336,5 +345,24 @@ describe('down with a pool still attached, then pool detach', () => {
     expect(fake.pools.get(target.id)).toMatchObject({ webhookEnabled: false, webhookUrl: null, webhookHeaders: [] });
     expect(fake.tokensOf(target.id)).toEqual([]);
     await expectNoCredentials(run);
+  });
+
+  it('with Scalr credentials, down detaches the recorded pools first, then deletes the stack', async () => {
+    expect((await runCli(['up', '--stack', STACK], { cwd, env: { ...moto.env, HOME: home } })).code).toBe(0);
+    // Pools recorded by the tests above were reset in the fake Scalr: forget them, as `pool detach --force` would.
+    for (const poolId of Object.keys((await readStateFile()).pools)) {
+      expect((await pool(['detach', poolId, '--force'])).code).toBe(0);
+    }
+    const target = fake.addPool('detached-by-down');
+    expect((await pool(['attach', target.id])).code).toBe(0);
+
+    const down = await runCli(['down', '--yes', '--json', '--stack', STACK], { cwd, env: baseEnv() });
+    expect(down.code, down.stdout + down.stderr).toBe(0);
+    expect(down.json().detachedPools).toEqual([target.id]);
+    expect(fake.pools.get(target.id)).toMatchObject({ webhookEnabled: false, webhookHeaders: [] });
+    expect(fake.tokensOf(target.id)).toEqual([]);
+    expect(await remainingStackResources(moto.endpoint, STACK)).toEqual([]);
+    // The state file went with the stack; the output must still hold no credential.
+    for (const secret of [fake.token, ...fake.issuedTokens]) expect(down.stdout + down.stderr).not.toContain(secret);
   });
 });

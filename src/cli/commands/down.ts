@@ -8,7 +8,7 @@ import { desiredStack, stackNames } from '../../stack.js';
 import { StateWriter } from '../../state/state-file.js';
 import { lockState } from '../../state/lock.js';
 import { firstAvailabilityZones } from '../../aws/identity.js';
-import { UsageError } from '../../errors.js';
+import { ScalrServerlessError, UsageError } from '../../errors.js';
 import { connect, interruptSignal, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
 import { createReporter } from '../reporter.js';
 import { info, result, warn, type Io } from '../output.js';
@@ -16,6 +16,8 @@ import { info, result, warn, type Io } from '../output.js';
 /** `down` options: consent is needed, by prompt on a terminal or --yes. */
 export interface DownOptions extends CommonOptions {
   yes: boolean;
+  /** Delete the stack even when agent pools still point at it (they then get no agents). */
+  keepPools: boolean;
 }
 
 /** What `down` removed, as `--json` prints it. */
@@ -24,6 +26,7 @@ export interface DownResult {
   region: string;
   deleted: { key: string; kind: string; name: string }[];
   stoppedTasks: number;
+  detachedPools: string[];
   detachedPoolsLeft: string[];
 }
 
@@ -72,6 +75,22 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
     const keys = Object.keys(state.resources);
     if (keys.length > 0 || local.state) await writer.save(state);
 
+    // A deleted webhook leaves Scalr runs waiting forever and the stack's pool tokens valid: detach first.
+    let detachedPools: string[] = [];
+    if (Object.keys(state.pools).length > 0 && !options.keepPools) {
+      const { detachRecordedPools } = await import('./pool.js');
+      const pools = await detachRecordedPools(options, state, (saved) => writer.save(saved), io);
+      if (pools.left.length > 0) {
+        throw new ScalrServerlessError(
+          'POOLS_ATTACHED',
+          `agent pool(s) ${pools.left.map((p) => p.poolId).join(', ')} could not be detached (${pools.left[0].reason}); nothing was deleted`,
+          { hint: 'set SCALR_HOSTNAME and SCALR_TOKEN and run down again, or `pool detach <id>` (--force for a pool Scalr no longer has), or add --keep-pools to delete the stack anyway' },
+        );
+      }
+      detachedPools = [...pools.detached, ...pools.released];
+      if (detachedPools.length > 0) info(io, `Detached agent pool(s) ${detachedPools.join(', ')} from the webhook.`);
+    }
+
     // Running agents hold network interfaces in the subnets: stop them before anything else goes.
     const stoppedTasks = state.resources.cluster ? await stopClusterTasks({ ...ctx, waiting: (m) => info(io, `  ${m}`) }, stackNames(local.stack).cluster) : 0;
     if (stoppedTasks > 0) info(io, `Stopped ${stoppedTasks} running agent task(s).`);
@@ -84,15 +103,16 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
     }
     const detachedPoolsLeft = Object.keys(state.pools);
     if (detachedPoolsLeft.length > 0) {
-      warn(io, `agent pools ${detachedPoolsLeft.join(', ')} still point at the deleted webhook; run \`pool detach\` for each, or remove them in Scalr`);
+      warn(io, `agent pools ${detachedPoolsLeft.join(', ')} still point at the deleted webhook (--keep-pools); run \`pool detach\` for each, or remove them in Scalr`);
     }
     if (Object.keys(state.resources).length === 0 && detachedPoolsLeft.length === 0) {
       await rm(local.statePath, { force: true });
       await rm(`${local.statePath}.bak`, { force: true });
     }
     const summary = deleted.length === 0 ? `Stack ${local.stack} has nothing to delete.` : `Deleted ${deleted.length} resources of stack ${local.stack}.`;
-    result(io, summary, { stack: local.stack, region: local.region, deleted, stoppedTasks, detachedPoolsLeft });
-    return { stack: local.stack, region: local.region, deleted, stoppedTasks, detachedPoolsLeft };
+    const document = { stack: local.stack, region: local.region, deleted, stoppedTasks, detachedPools, detachedPoolsLeft };
+    result(io, summary, document);
+    return document;
   } finally {
     interrupt.dispose();
     reporter.stopAll();
