@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { AwsClients } from '../aws/clients.js';
 import type { ResourceContext } from '../resources/contract.js';
 import { defaultStatePath, readState, STATE_FORMAT_VERSION, type StackState } from '../state/state-file.js';
-import { DEFAULT_REGION, DEFAULT_SETTINGS, validateRegion, validateStackName, type Settings } from '../settings.js';
+import { lockState, type StateLock } from '../state/lock.js';
+import { DEFAULT_REGION, DEFAULT_SETTINGS, validateEndpointUrl, validateRegion, validateStackName, type Settings } from '../settings.js';
 import { stackTags, type LambdaPackage } from '../stack.js';
 import { ScalrServerlessError, UsageError } from '../errors.js';
 import { VERSION } from './version.js';
@@ -33,7 +34,7 @@ export interface LocalStack {
  */
 export async function loadLocalStack(options: CommonOptions): Promise<LocalStack> {
   const stack = validateStackName(options.stack);
-  if (options.endpointUrl !== undefined) validateEndpoint(options.endpointUrl);
+  if (options.endpointUrl !== undefined) validateEndpointUrl(options.endpointUrl);
   const statePath = options.state ?? defaultStatePath(stack);
   const state = await readState(statePath);
   if (state && state.stack !== stack) {
@@ -54,18 +55,16 @@ export async function loadLocalStack(options: CommonOptions): Promise<LocalStack
   return { stack, statePath, state, region };
 }
 
-function validateEndpoint(url: string): void {
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return;
-  } catch {
-    // fall through
-  }
-  throw new UsageError(`invalid --endpoint-url "${url}"`, 'use an http(s) URL such as http://localhost:4566');
-}
-
-/** Makes the AWS clients and learns the account, refusing a state file made in another account. */
-export async function connect(options: CommonOptions, local: LocalStack): Promise<{ clients: AwsClients; accountId: string }> {
+/**
+ * Makes the AWS clients and learns the account, refusing a state file made in another account.
+ * `alongside` runs in parallel with the identity call (another independent read, such as the AZs); a
+ * credentials failure wins over its error, since it is the one the user must fix.
+ */
+export async function connect<T = undefined>(
+  options: CommonOptions,
+  local: LocalStack,
+  alongside?: (clients: AwsClients) => Promise<T>,
+): Promise<{ clients: AwsClients; accountId: string; also: T }> {
   const { createAwsClients } = await import('../aws/clients.js');
   const { callerAccount } = await import('../aws/identity.js');
   const clients = await createAwsClients({
@@ -74,14 +73,35 @@ export async function connect(options: CommonOptions, local: LocalStack): Promis
     endpointUrl: options.endpointUrl,
     version: VERSION,
   });
-  const { accountId } = await callerAccount(clients, options.profile);
+  const [identity, also] = await Promise.allSettled([
+    callerAccount(clients, options.profile),
+    alongside ? alongside(clients) : Promise.resolve(undefined as T),
+  ]);
+  if (identity.status === 'rejected') throw identity.reason;
+  if (also.status === 'rejected') throw also.reason;
+  const { accountId } = identity.value;
   if (local.state?.accountId && local.state.accountId !== accountId) {
     throw new UsageError(
       `these AWS credentials are for account ${accountId}, but stack "${local.stack}" lives in account ${local.state.accountId}`,
       'switch to credentials for that account (AWS_PROFILE / --profile)',
     );
   }
-  return { clients, accountId };
+  return { clients, accountId, also: also.value };
+}
+
+/**
+ * Takes the state file's lock and reads the state again under it: another run may have written it
+ * between our first read and the lock.
+ */
+export async function lockAndReload(local: LocalStack, command: string, warn: (message: string) => void): Promise<{ local: LocalStack; lock: StateLock }> {
+  const lock = await lockState(local.statePath, command, warn);
+  try {
+    const state = await readState(local.statePath);
+    return { local: { ...local, state }, lock };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }
 
 /** A fresh state for a stack that has none yet. */

@@ -4,7 +4,10 @@ import { AwsOperationError, ScalrServerlessError } from '../errors.js';
 import type { Reporter } from './events.js';
 import { dependenciesOf, resolveProps, type DesiredResource } from './graph.js';
 import { kindOf, type Observation, type Registry } from './plan.js';
-import { runGraph, DEFAULT_CONCURRENCY } from './run-graph.js';
+import { runGraph } from './run-graph.js';
+
+/** Reads are cheap and the SDK's adaptive retry absorbs throttling: read the whole stack in about one round. */
+export const OBSERVE_CONCURRENCY = 24;
 
 /**
  * Reads AWS for every resource, in parallel where the graph allows: a recorded resource is read by its
@@ -17,7 +20,7 @@ export async function observe(
   ctx: ResourceContext,
   registry: Registry,
   reporter: Reporter,
-  concurrency = DEFAULT_CONCURRENCY,
+  concurrency = OBSERVE_CONCURRENCY,
 ): Promise<Map<string, Observation>> {
   const observations = new Map<string, Observation>();
   const desiredByKey = new Map(desired.map((resource) => [resource.key, resource]));
@@ -63,9 +66,13 @@ export async function observe(
   };
 
   const keys = [...new Set([...desired.map((r) => r.key), ...Object.keys(records)])];
+  // A recorded resource is read by its id and needs nobody else's outputs, so all reads start at once;
+  // only lookups by name wait for their dependencies' ids. A no-op `up` is then one round of reads deep.
   const dependencies = (key: string): string[] => {
     const resource = desiredByKey.get(key);
-    return resource ? dependenciesOf(resource.props) : (records[key]?.dependsOn ?? []).filter((dep) => keys.includes(dep));
+    const record = records[key];
+    if (record && (!resource || record.kind === resource.kind)) return [];
+    return resource ? dependenciesOf(resource.props) : [];
   };
   await runGraph(keys, dependencies, observeOne, concurrency);
   return observations;

@@ -165,7 +165,7 @@ describe('the main job: up, a webhook delivery, up again, down', () => {
     expect((await retry.json()).taskArn).toBe(first[0]);
     expect(first).toHaveLength(1);
 
-    for (const headers of [
+    for (const headers of <Record<string, string>[]>[
       { 'X-Scalr-Url': 'https://acme.scalr.io' },
       { 'X-Scalr-Token': 'pool-token-e2e' },
       { 'X-Scalr-Token': 'pool-token-e2e', 'X-Scalr-Url': 'http://acme.scalr.io' },

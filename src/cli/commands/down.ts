@@ -6,10 +6,10 @@ import { registry } from '../../resources/registry.js';
 import { stopClusterTasks } from '../../resources/ecs-cluster.js';
 import { desiredStack, stackNames } from '../../stack.js';
 import { StateWriter } from '../../state/state-file.js';
-import { lockState } from '../../state/lock.js';
+import type { StateLock } from '../../state/lock.js';
 import { firstAvailabilityZones } from '../../aws/identity.js';
 import { ScalrServerlessError, UsageError } from '../../errors.js';
-import { connect, interruptSignal, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { connect, interruptSignal, lockAndReload, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
 import { createReporter } from '../reporter.js';
 import { info, result, warn, type Io } from '../output.js';
 
@@ -35,7 +35,7 @@ export interface DownResult {
  * runner's lost workspace): it finds the stack's resources by their deterministic names and tags.
  */
 export async function down(options: DownOptions, io: Io): Promise<DownResult> {
-  const local = await loadLocalStack(options);
+  let local = await loadLocalStack(options);
   if (!options.yes) {
     if (!io.interactive || io.json) {
       throw new UsageError('down deletes the whole stack and needs consent', 'add --yes to confirm when not running on a terminal');
@@ -43,14 +43,18 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
     const ok = await io.confirm(`Delete every resource of stack "${local.stack}" in ${local.region}? [y/N] `);
     if (!ok) throw new UsageError('down cancelled: nothing was deleted');
   }
-  const lock = await lockState(local.statePath, 'down', (message) => warn(io, message));
+  // Credentials are checked before the lock is taken, so a missing credential leaves no trace on disk.
+  const { clients, accountId, also: zones } = await connect(options, local, (clients) =>
+    local.state?.availabilityZones ? Promise.resolve(local.state.availabilityZones) : firstAvailabilityZones(clients, 2),
+  );
+  let lock: StateLock;
+  ({ local, lock } = await lockAndReload(local, 'down', (message) => warn(io, message)));
   const reporter = await createReporter(io);
   const interrupt = interruptSignal('down');
   try {
-    const { clients, accountId } = await connect(options, local);
     const state = local.state ?? newState(local, accountId, rememberedSettings(undefined));
     const ctx = { ...resourceContext(clients, local, accountId), signal: interrupt.signal };
-    const availabilityZones = state.availabilityZones ?? (await firstAvailabilityZones(clients, 2));
+    const availabilityZones = state.availabilityZones ?? zones;
     const lambda = await lambdaPackage().catch(() => ({ zipPath: '', codeSha256: '' }));
     const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, rememberedSettings(state), lambda);
 

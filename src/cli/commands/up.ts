@@ -5,10 +5,10 @@ import { stableJson } from '../../engine/graph.js';
 import { registry } from '../../resources/registry.js';
 import { desiredStack } from '../../stack.js';
 import { StateWriter } from '../../state/state-file.js';
-import { lockState } from '../../state/lock.js';
+import type { StateLock } from '../../state/lock.js';
 import { validateSettings, type Settings } from '../../settings.js';
 import { firstAvailabilityZones } from '../../aws/identity.js';
-import { connect, interruptSignal, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { connect, interruptSignal, lockAndReload, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
 import { formatDuration } from '../reporter.js';
 import { createReporter } from '../reporter.js';
 import { info, result, warn, type Io } from '../output.js';
@@ -38,18 +38,25 @@ const AVAILABILITY_ZONE_COUNT = 2;
 
 /** Creates what is missing and converges what exists; with dryRun, only plans (reads only, no writes). */
 export async function up(options: UpOptions, io: Io): Promise<UpResult> {
-  const local = await loadLocalStack(options);
-  const settings = validateSettings({ ...rememberedSettings(local.state), ...options.settings });
+  let local = await loadLocalStack(options);
+  let settings = validateSettings({ ...rememberedSettings(local.state), ...options.settings });
   const lambda = await lambdaPackage();
-  const lock = options.dryRun ? undefined : await lockState(local.statePath, 'up', (message) => warn(io, message));
+  const started = Date.now();
+  // Credentials are checked before the lock is taken, so a missing credential leaves no trace on disk.
+  const { clients, accountId, also: zones } = await connect(options, local, (clients) =>
+    local.state?.availabilityZones ? Promise.resolve(local.state.availabilityZones) : firstAvailabilityZones(clients, AVAILABILITY_ZONE_COUNT),
+  );
+  let lock: StateLock | undefined;
+  if (!options.dryRun) {
+    ({ local, lock } = await lockAndReload(local, 'up', (message) => warn(io, message)));
+    settings = validateSettings({ ...rememberedSettings(local.state), ...options.settings });
+  }
   const reporter = await createReporter(io);
   const interrupt = interruptSignal('up');
-  const started = Date.now();
   try {
-    const { clients, accountId } = await connect(options, local);
     const state = local.state ?? newState(local, accountId, settings);
     state.accountId = accountId;
-    const availabilityZones = state.availabilityZones ?? (await firstAvailabilityZones(clients, AVAILABILITY_ZONE_COUNT));
+    const availabilityZones = state.availabilityZones ?? zones;
     const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, settings, lambda);
     const ctx = { ...resourceContext(clients, local, accountId), signal: interrupt.signal };
 
