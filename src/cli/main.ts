@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { CommanderError, type Command } from 'commander';
 import { buildProgram, type OutputFlags } from './program.js';
 import { SecretMask, type Io } from './output.js';
@@ -18,6 +17,8 @@ function makeIo(flags: OutputFlags): Io {
     debug: Boolean(flags.debug),
     secrets: new SecretMask(),
     async confirm(question) {
+      // Loaded only when a prompt is shown: --help and --version stay at bare-node speed.
+      const { createInterface } = await import('node:readline/promises');
       const prompt = createInterface({ input: process.stdin, output: process.stderr });
       try {
         return /^y(es)?$/i.test((await prompt.question(question)).trim());

@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rename, copyFile, chmod, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Outputs, Props } from '../resources/contract.js';
 import type { Settings } from '../settings.js';
 import { StateError } from '../errors.js';
@@ -58,10 +59,11 @@ export async function readState(path: string): Promise<StackState | undefined> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
+    const backup = existsSync(`${path}.bak`) ? `restore it from ${path}.bak, or ` : '';
     throw new StateError(
       'STATE_CORRUPT',
       `state file ${path} is not valid JSON (${(error as Error).message}); it was left untouched`,
-      `restore it from ${path}.bak, or move it aside and run the command again: up and down find the stack's resources by name and tag`,
+      `${backup}move it aside and run the command again: up and down find the stack's resources by name and tag`,
     );
   }
   if (!parsed || typeof parsed !== 'object' || parsed.tool !== 'scalr-serverless' || typeof parsed.formatVersion !== 'number') {
