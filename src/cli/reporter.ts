@@ -1,24 +1,8 @@
 import type { Ora } from 'ora';
-import type { Action, EngineEvent, Reporter } from '../engine/events.js';
+import { ACTION_WORDS, type Action, type EngineEvent, type Reporter } from '../engine/events.js';
 import type { Io } from './output.js';
 
 const SYMBOLS: Record<Action, string> = { create: '+', adopt: '&', update: '~', replace: '±', delete: '-', noop: '=' };
-const PAST: Record<Action, string> = {
-  create: 'created',
-  adopt: 'adopted',
-  update: 'updated',
-  replace: 'replaced',
-  delete: 'deleted',
-  noop: 'unchanged',
-};
-const PRESENT: Record<Action, string> = {
-  create: 'creating',
-  adopt: 'adopting',
-  update: 'updating',
-  replace: 'replacing',
-  delete: 'deleting',
-  noop: 'checking',
-};
 
 /** Formats a duration for progress lines: 850ms, 4.2s, 2m05s. */
 export function formatDuration(ms: number): string {
@@ -58,14 +42,14 @@ export class TerminalReporter implements Reporter {
         this.line(`warning: ${event.message}`);
         break;
       case 'step-start':
-        this.begin(event.key, `${SYMBOLS[event.action]} ${event.label} ${event.name}: ${PRESENT[event.action]}`);
+        this.begin(event.key, `${SYMBOLS[event.action]} ${event.label} ${event.name}: ${ACTION_WORDS[event.action].doing}`);
         break;
       case 'step-wait':
         if (this.spinner) this.begin(event.key, `  ${event.label} ${event.name}: ${event.message}`);
         else this.line(`  ${event.label} ${event.name}: ${event.message}`);
         break;
       case 'step-done':
-        this.end(event.key, `${SYMBOLS[event.action]} ${event.label} ${event.name}: ${PAST[event.action]} (${formatDuration(event.durationMs)})`);
+        this.end(event.key, `${SYMBOLS[event.action]} ${event.label} ${event.name}: ${ACTION_WORDS[event.action].done} (${formatDuration(event.durationMs)})`);
         break;
       case 'step-skipped':
         this.line(`  ${event.label} ${event.name}: skipped (${event.reason})`);

@@ -1,7 +1,7 @@
 import type { Created, Outputs, ResourceContext } from '../resources/contract.js';
 import type { StackState, StateWriter } from '../state/state-file.js';
 import { AwsOperationError, ScalrServerlessError } from '../errors.js';
-import type { Action, Reporter } from './events.js';
+import { ACTION_WORDS, type Action, type Reporter } from './events.js';
 import { dependenciesOf, resolveProps, type DesiredResource } from './graph.js';
 import { diffProps, kindOf, type Observation, type Plan, type PlanStep, type Registry } from './plan.js';
 import { runGraph, DEFAULT_CONCURRENCY } from './run-graph.js';
@@ -14,15 +14,6 @@ export interface EngineContext {
   writer: StateWriter;
   concurrency?: number;
 }
-
-const VERBS: Record<Action, string> = {
-  create: 'creating',
-  adopt: 'adopting',
-  update: 'updating',
-  replace: 'replacing',
-  delete: 'deleting',
-  noop: 'checking',
-};
 
 /**
  * Carries out a plan: each step starts once the steps it references are done, independent steps run
@@ -147,7 +138,7 @@ async function timed(
   try {
     await work(stepCtx);
   } catch (cause) {
-    const error = cause instanceof ScalrServerlessError ? cause : new AwsOperationError(VERBS[action], label, name, cause);
+    const error = cause instanceof ScalrServerlessError ? cause : new AwsOperationError(ACTION_WORDS[action].doing, label, name, cause);
     reporter.emit({ type: 'step-failed', key, label, name, action, error, durationMs: Date.now() - started });
     throw error;
   }

@@ -1,6 +1,16 @@
 /** What a step does to its resource. */
 export type Action = 'create' | 'adopt' | 'update' | 'replace' | 'delete' | 'noop';
 
+/** How each action is said while under way and once done, in progress lines and error messages. */
+export const ACTION_WORDS: Record<Action, { doing: string; done: string }> = {
+  create: { doing: 'creating', done: 'created' },
+  adopt: { doing: 'adopting', done: 'adopted' },
+  update: { doing: 'updating', done: 'updated' },
+  replace: { doing: 'replacing', done: 'replaced' },
+  delete: { doing: 'deleting', done: 'deleted' },
+  noop: { doing: 'checking', done: 'unchanged' },
+};
+
 /** Everything the engine tells the outside world; it never prints. */
 export type EngineEvent =
   | { type: 'phase'; message: string }

@@ -1,6 +1,7 @@
 import { observe } from '../../engine/observe.js';
 import { plan as makePlan, summarize, type Plan } from '../../engine/plan.js';
 import { apply } from '../../engine/apply.js';
+import { ACTION_WORDS, type Action } from '../../engine/events.js';
 import { stableJson } from '../../engine/graph.js';
 import { registry } from '../../resources/registry.js';
 import { desiredStack } from '../../stack.js';
@@ -87,7 +88,7 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
       reporter.stopAll();
     }
     const outputs = await readOutputs(clients, state, options.showSecrets, io);
-    const done = Object.entries(summary).filter(([action, count]) => action !== 'noop' && count > 0).map(([action, count]) => `${count} ${PAST[action as keyof typeof PAST]}`);
+    const done = Object.entries(summary).filter(([action, count]) => action !== 'noop' && count > 0).map(([action, count]) => `${count} ${ACTION_WORDS[action as Action].done}`);
     info(
       io,
       changed
@@ -103,4 +104,3 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
   }
 }
 
-const PAST = { create: 'created', adopt: 'adopted', update: 'updated', replace: 'replaced', delete: 'deleted' } as const;
