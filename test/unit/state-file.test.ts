@@ -44,7 +44,8 @@ describe('reading the state file', () => {
   });
 
   it('refuses a corrupt file with an error naming it and pointing at the backup, and leaves it byte for byte', async () => {
-    await mkdir(join(dir, '.scalr-serverless'));
+    await writeState(path, state({ vpc: record('vpc-1') }));
+    await writeState(path, state({ vpc: record('vpc-2') }));
     const garbage = Buffer.from('{"formatVersion":1,"tool":"scalr-serverless","resources":{"vpc":{\u0000');
     await writeFile(path, garbage);
     const error = await stateError(readState(path));
@@ -52,6 +53,15 @@ describe('reading the state file', () => {
     expect(error.message).toContain(path);
     expect(error.hint).toContain(`${path}.bak`);
     expect(await readFile(path)).toEqual(garbage);
+  });
+
+  it('a corrupt file with no backup beside it gets a hint that does not send the user looking for one', async () => {
+    await mkdir(join(dir, '.scalr-serverless'));
+    await writeFile(path, '{"formatVersion":');
+    const error = await stateError(readState(path));
+    expect(error.code).toBe('STATE_CORRUPT');
+    expect(error.hint).not.toContain('.bak');
+    expect(error.hint).toMatch(/move it aside/);
   });
 
   it('refuses valid JSON that is not a scalr-serverless state file', async () => {
