@@ -51,7 +51,37 @@ export function reportError(error: unknown, io: Io): number {
 }
 
 /** CLI entry point: parse, run one command, print its errors, set the exit code. */
-export async function main(argv: string[]): Promise<void> {
+/** Common options that take a value, so that `--stack prod up` can be read as `up --stack prod`. */
+const VALUE_OPTIONS = new Set(['--stack', '--state', '--region', '--profile', '--endpoint-url']);
+const FLAG_OPTIONS = new Set(['--json', '-q', '--quiet', '--debug']);
+
+/**
+ * Terraform and the AWS CLI accept global options before the command; ours are declared on each
+ * command, so common options written before it are moved after it (`--stack x up` -> `up --stack x`).
+ */
+export function commonOptionsAfterCommand(argv: string[]): string[] {
+  const [node, script, ...rest] = argv;
+  const moved: string[] = [];
+  let index = 0;
+  while (index < rest.length) {
+    const token = rest[index];
+    const name = token.split('=')[0];
+    if (FLAG_OPTIONS.has(token)) moved.push(token);
+    else if (VALUE_OPTIONS.has(name)) {
+      moved.push(token);
+      if (!token.includes('=') && index + 1 < rest.length) moved.push(rest[++index]);
+    } else break;
+    index++;
+  }
+  if (moved.length === 0 || index >= rest.length) return argv;
+  // `pool attach` has a subcommand: the options go after the innermost command word.
+  const command = [rest[index]];
+  if (rest[index] === 'pool' && rest[index + 1] && !rest[index + 1].startsWith('-')) command.push(rest[++index]);
+  return [node, script, ...command, ...moved, ...rest.slice(index + 1)];
+}
+
+export async function main(rawArgv: string[]): Promise<void> {
+  const argv = commonOptionsAfterCommand(rawArgv);
   // A parse error happens before any action has its flags, so --json is looked for in argv itself: a
   // script that asked for JSON gets its one JSON document even when it misspelt another flag.
   const wantsJson = argv.slice(2).includes('--json');
