@@ -140,6 +140,8 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionProps> = {
     return {
       outputs: created(definition).outputs,
       props: {
+        family: definition.family ?? '',
+        logGroupName: container?.logConfiguration?.options?.['awslogs-group'] ?? '',
         cpu: definition.cpu ?? '',
         memory: definition.memory ?? '',
         image: container?.image ?? '',
