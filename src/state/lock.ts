@@ -58,14 +58,15 @@ export async function lockState(statePath: string, command: string, warn: (messa
     if (owner && owner.hostname === hostname() && !isAlive(owner.pid)) {
       warn(`taking over the lock on ${statePath}: it was left by process ${owner.pid} (${owner.command}), which is no longer running`);
       await rm(`${statePath}.lock`, { recursive: true, force: true });
-      release = await lockfile.lock(statePath, options);
+      try {
+        release = await lockfile.lock(statePath, options);
+      } catch (raced) {
+        // Another run took the dead lock over at the same moment: it holds the lock now.
+        if ((raced as NodeJS.ErrnoException).code === 'ELOCKED') throw lockedError(statePath, await readOwner(ownerPath));
+        throw raced;
+      }
     } else {
-      const who = owner ? `process ${owner.pid} on ${owner.hostname} (${owner.command}, since ${owner.startedAt})` : 'another run';
-      throw new StateError(
-        'STATE_LOCKED',
-        `the state file ${statePath} is locked by ${who}`,
-        'wait for that run to finish; if it is gone, the lock is released automatically after 30 seconds',
-      );
+      throw lockedError(statePath, owner);
     }
   }
   const owner: LockOwner = { pid: process.pid, hostname: hostname(), command, startedAt: new Date().toISOString() };
@@ -76,6 +77,15 @@ export async function lockState(statePath: string, command: string, warn: (messa
       await release().catch(() => {});
     },
   };
+}
+
+function lockedError(statePath: string, owner: LockOwner | undefined): StateError {
+  const who = owner ? `process ${owner.pid} on ${owner.hostname} (${owner.command}, since ${owner.startedAt})` : 'another run';
+  return new StateError(
+    'STATE_LOCKED',
+    `the state file ${statePath} is locked by ${who}`,
+    'wait for that run to finish; if it is gone, the lock is released automatically after 30 seconds',
+  );
 }
 
 async function readOwner(path: string): Promise<LockOwner | undefined> {
