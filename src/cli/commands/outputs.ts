@@ -20,10 +20,19 @@ export async function apiKeyValue(clients: AwsClients, state: StackState, io: Io
   return value;
 }
 
-/** Reads the outputs of an applied stack. The key is shown only with `showSecrets`. */
-export async function readOutputs(clients: AwsClients, state: StackState, showSecrets: boolean, io: Io): Promise<StackOutputs> {
+/**
+ * Reads the outputs of an applied stack. The key is shown only with `showSecrets`. `keyRead` is a read
+ * of the key's value already under way (up starts it as soon as the key exists, beside the last steps).
+ */
+export async function readOutputs(
+  clients: AwsClients,
+  state: StackState,
+  showSecrets: boolean,
+  io: Io,
+  keyRead: Promise<string | undefined> = apiKeyValue(clients, state, io),
+): Promise<StackOutputs> {
   const invokeUrl = state.resources.stage?.outputs.invokeUrl;
-  const key = await apiKeyValue(clients, state, io).catch(() => undefined);
+  const key = await keyRead.catch(() => undefined);
   return {
     webhook_url: typeof invokeUrl === 'string' ? webhookUrl(invokeUrl) : undefined,
     api_key: key === undefined ? undefined : showSecrets ? unmasked(io, key) : redact(key),

@@ -1,7 +1,7 @@
 import { observe } from '../../engine/observe.js';
 import { plan as makePlan, summarize, type Plan } from '../../engine/plan.js';
 import { apply } from '../../engine/apply.js';
-import { ACTION_WORDS, type Action } from '../../engine/events.js';
+import { ACTION_WORDS, type Action, type EngineEvent } from '../../engine/events.js';
 import { stableJson } from '../../engine/graph.js';
 import { registry } from '../../resources/registry.js';
 import { desiredStack } from '../../stack.js';
@@ -13,7 +13,7 @@ import { connect, interruptSignal, lockAndReload, lambdaPackage, loadLocalStack,
 import { formatDuration } from '../reporter.js';
 import { createReporter } from '../reporter.js';
 import { info, result, warn, type Io } from '../output.js';
-import { readOutputs, renderOutputs, type StackOutputs } from './outputs.js';
+import { apiKeyValue, readOutputs, renderOutputs, type StackOutputs } from './outputs.js';
 import { renderPlan } from './plan-view.js';
 
 /** `up` and `plan`: flags that change settings are partial; what is not given is remembered. */
@@ -74,6 +74,7 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
     }
 
     const writer = new StateWriter(local.statePath);
+    let keyRead: Promise<string | undefined> | undefined;
     const changed = planned.steps.some((step) => step.action !== 'noop');
     const settingsChanged = stableJson(state.settings) !== stableJson(settings) || !state.availabilityZones;
     if (changed || settingsChanged || !local.state) {
@@ -83,11 +84,21 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
     }
     if (changed) info(io, renderPlan(planned, local.stack, { compact: true }));
     try {
-      await apply(planned, desired, observations, state, { ctx, registry, reporter, writer });
+      // The outputs' one read (the key's value) overlaps the steps after the key instead of following
+      // them; a failed read only means the key is shown as unknown, so it never rejects.
+      const readKey = () => (keyRead ??= apiKeyValue(clients, state, io).catch(() => undefined));
+      if (planned.steps.find((step) => step.key === 'apiKey')?.action === 'noop') readKey();
+      const keyReporter = {
+        emit(event: EngineEvent) {
+          reporter.emit(event);
+          if (event.type === 'step-done' && event.key === 'apiKey') readKey();
+        },
+      };
+      await apply(planned, desired, observations, state, { ctx, registry, reporter: keyReporter, writer });
     } finally {
       reporter.stopAll();
     }
-    const outputs = await readOutputs(clients, state, options.showSecrets, io);
+    const outputs = await readOutputs(clients, state, options.showSecrets, io, keyRead);
     const done = Object.entries(summary).filter(([action, count]) => action !== 'noop' && count > 0).map(([action, count]) => `${count} ${ACTION_WORDS[action as Action].done}`);
     info(
       io,
