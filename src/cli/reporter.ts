@@ -102,7 +102,10 @@ export class TerminalReporter implements Reporter {
 
 /** Makes the reporter for this run: spinners only on an interactive terminal. */
 export async function createReporter(io: Io): Promise<TerminalReporter> {
-  if (!io.interactive || io.json || io.quiet) return new TerminalReporter(io);
+  // A pty that reports 0 columns (docker exec -t, ssh -t, some CI runners) makes ora's clear() loop
+  // forever (it divides by the width), so a spinner needs a real width; otherwise plain lines.
+  const columns = (io.stderr as NodeJS.WriteStream).columns;
+  if (!io.interactive || io.json || io.quiet || !(typeof columns === 'number' && columns > 0)) return new TerminalReporter(io);
   const { default: ora } = await import('ora');
   return new TerminalReporter(io, () => ora({ stream: io.stderr as NodeJS.WriteStream }));
 }
