@@ -4,7 +4,7 @@ import { SecretMask, type Io } from './output.js';
 import { ScalrServerlessError, UsageError, describeCause } from '../errors.js';
 
 /** Exit codes, as documented in the README. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 function makeIo(flags: OutputFlags): Io {
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !process.env.CI;
@@ -32,7 +32,8 @@ function makeIo(flags: OutputFlags): Io {
 /** The one place errors are printed: a user error is one line and a hint; an internal one says it is a bug. */
 export function reportError(error: unknown, io: Io): number {
   const known = error instanceof ScalrServerlessError ? error : undefined;
-  const code = known instanceof UsageError ? EXIT.usage : EXIT.failed;
+  // 130 is what shells report for a run stopped by Ctrl-C; CI systems recognise it as cancelled.
+  const code = known instanceof UsageError ? EXIT.usage : known?.code === 'INTERRUPTED' ? EXIT.interrupted : EXIT.failed;
   const internal = !known || known.source === 'internal';
   const message = known ? known.message : describeCause(error);
   if (io.json) {

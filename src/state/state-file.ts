@@ -41,6 +41,10 @@ export interface StackState {
   updatedAt: string;
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Default state file for a stack, relative to the working directory. */
 export function defaultStatePath(stack: string): string {
   return resolve('.scalr-serverless', `${stack}.json`);
@@ -82,6 +86,20 @@ export async function readState(path: string): Promise<StackState | undefined> {
   }
   parsed.resources ??= {};
   parsed.pools ??= {};
+  const shaped = isRecord(parsed.resources) && isRecord(parsed.pools);
+  const broken = shaped
+    ? Object.entries(parsed.resources as unknown as Record<string, unknown>).find(
+        ([, record]) => !isRecord(record) || typeof record.kind !== 'string' || typeof record.id !== 'string',
+      )
+    : undefined;
+  if (!shaped || broken) {
+    const what = broken ? `resource "${broken[0]}" has no kind or id` : '"resources" and "pools" must be objects';
+    throw new StateError(
+      'STATE_CORRUPT',
+      `state file ${path} is damaged (${what}); it was left untouched`,
+      `${existsSync(`${path}.bak`) ? `restore it from ${path}.bak, or ` : ''}move it aside and run the command again: up and down find the stack's resources by name and tag`,
+    );
+  }
   return parsed;
 }
 
@@ -92,7 +110,8 @@ export async function readState(path: string): Promise<StackState | undefined> {
  */
 export async function writeState(path: string, state: StackState): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
+  // One fixed name: the lock allows one writer, so a killed run's leftover is simply overwritten.
+  const temporary = `${path}.tmp`;
   const body = `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 2)}\n`;
   const handle = await open(temporary, 'w', 0o600);
   try {
@@ -140,11 +159,14 @@ export class StateWriter {
   constructor(
     readonly path: string,
     private readonly dryRun = false,
+    /** The lock's `lost` signal: once another run may own the state file, no save may overwrite it. */
+    private readonly lost?: AbortSignal,
   ) {}
 
   save(state: StackState): Promise<void> {
     const snapshot = structuredClone(state);
     const next = this.queue.then(async () => {
+      if (this.lost?.aborted) throw this.lost.reason;
       if (this.dryRun) return;
       await writeState(this.path, snapshot);
       this.writes++;

@@ -38,6 +38,30 @@ async function lockedError(): Promise<StateError> {
 }
 
 describe('the state lock', () => {
+  it('a live process on this host keeps its lock even when the lock went stale (paused by Ctrl-Z, a sleeping laptop)', async () => {
+    // given: a live process that "holds" a lock nobody refreshed for an hour
+    const paused = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      await leftLock({ pid: paused.pid!, hostname: hostname() }, 3_600_000);
+      // then: it is not taken over by age; the error names the live holder
+      const error = await lockedError();
+      expect(error.message).toContain(`process ${paused.pid}`);
+      expect(warnings).toEqual([]);
+    } finally {
+      paused.kill('SIGKILL');
+    }
+  });
+
+  it('a state file in a folder that cannot be created is a clear user error, not a crash', async () => {
+    // given: --state under a path whose "folder" is a plain file
+    const file = join(await mkdtemp(join(tmpdir(), 'scalr-serverless-lock-')), 'not-a-folder');
+    await writeFile(file, '');
+    const error = await lockState(join(file, 'unit.json'), 'up', warn).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(StateError);
+    expect((error as StateError).code).toBe('STATE_UNWRITABLE');
+    expect((error as StateError).hint).toContain('--state');
+  });
+
   it('one run at a time: a second run gets a clear error naming the live holder', async () => {
     const lock = await lockState(statePath, 'up', warn);
     const error = await lockedError();

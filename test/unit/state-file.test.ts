@@ -136,3 +136,16 @@ describe('StateWriter', () => {
     expect(writer.writes).toBe(0);
   });
 });
+
+describe('a state file whose JSON is valid but whose shape is not', () => {
+  it('is a clear error naming the file, and the file is left as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'scalr-serverless-shape-'));
+    for (const [name, resources] of [['garbage', '"garbage"'], ['record', '{"vpc": {"id": 3}}']]) {
+      const path = join(dir, `${name}.json`);
+      const text = `{"formatVersion":1,"tool":"scalr-serverless","stack":"x","region":"us-east-1","settings":{},"resources":${resources},"pools":{}}`;
+      await writeFile(path, text);
+      await expect(readState(path)).rejects.toMatchObject({ code: 'STATE_CORRUPT', message: expect.stringContaining(path) });
+      expect(await readFile(path, 'utf8')).toBe(text);
+    }
+  });
+});

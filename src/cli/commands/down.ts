@@ -53,14 +53,14 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
   const interrupt = interruptSignal('down');
   try {
     const state = local.state ?? newState(local, accountId, rememberedSettings(undefined));
-    const ctx = { ...resourceContext(clients, local, accountId), signal: interrupt.signal };
+    const ctx = { ...resourceContext(clients, local, accountId), signal: lock ? AbortSignal.any([interrupt.signal, lock.lost]) : interrupt.signal };
     const availabilityZones = state.availabilityZones ?? zones;
     const lambda = await lambdaPackage().catch(() => ({ zipPath: '', codeSha256: '' }));
     const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, rememberedSettings(state), lambda);
 
     info(io, `Finding the resources of stack ${local.stack} in ${local.region} (account ${accountId})...`);
     const observations = await observe(desired, state.resources, ctx, registry, reporter);
-    const writer = new StateWriter(local.statePath);
+    const writer = new StateWriter(local.statePath, false, lock?.lost);
     // Whatever was found by name and tag joins the state file first, so a killed `down` still knows it.
     for (const resource of desired) {
       const observation = observations.get(resource.key);
@@ -112,6 +112,7 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
     if (Object.keys(state.resources).length === 0 && detachedPoolsLeft.length === 0) {
       await rm(local.statePath, { force: true });
       await rm(`${local.statePath}.bak`, { force: true });
+      await rm(`${local.statePath}.tmp`, { force: true });
     }
     const summary = deleted.length === 0 ? `Stack ${local.stack} has nothing to delete.` : `Deleted ${deleted.length} resources of stack ${local.stack}.`;
     const document = { stack: local.stack, region: local.region, deleted, stoppedTasks, detachedPools, detachedPoolsLeft };

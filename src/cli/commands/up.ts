@@ -59,7 +59,7 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
     state.accountId = accountId;
     const availabilityZones = state.availabilityZones ?? zones;
     const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, settings, lambda);
-    const ctx = { ...resourceContext(clients, local, accountId), signal: interrupt.signal };
+    const ctx = { ...resourceContext(clients, local, accountId), signal: lock ? AbortSignal.any([interrupt.signal, lock.lost]) : interrupt.signal };
 
     info(io, `Reading stack ${local.stack} in ${local.region} (account ${accountId})...`);
     const observations = await observe(desired, state.resources, ctx, registry, reporter);
@@ -73,7 +73,7 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
       return { ...base, outputs };
     }
 
-    const writer = new StateWriter(local.statePath);
+    const writer = new StateWriter(local.statePath, false, lock?.lost);
     let keyRead: Promise<string | undefined> | undefined;
     const changed = planned.steps.some((step) => step.action !== 'noop');
     const settingsChanged = stableJson(state.settings) !== stableJson(settings) || !state.availabilityZones;
