@@ -23,24 +23,22 @@ export interface LogQuery {
   limit: number;
 }
 
-const MAX_PAGES = 20;
+/** FilterLogEvents pages forward from startTime; this bounds how far a busy window is read. */
+const MAX_PAGES = 50;
 
+/**
+ * The newest `query.limit` events of one group in the window. CloudWatch returns the oldest first, so
+ * every page is read and only the last `limit` events are kept.
+ */
 async function readGroup(clients: AwsClients, group: string, query: LogQuery, streams?: string[], filter?: string): Promise<FilteredLogEvent[]> {
-  const events: FilteredLogEvent[] = [];
+  let newest: FilteredLogEvent[] = [];
   let nextToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES && events.length < query.limit; page++) {
+  for (let page = 0; page < MAX_PAGES; page++) {
     try {
       const response = await clients.logs.send(
-        new FilterLogEventsCommand({
-          logGroupName: group,
-          startTime: query.startTime,
-          logStreamNames: streams,
-          filterPattern: filter,
-          nextToken,
-          limit: Math.min(10_000, query.limit),
-        }),
+        new FilterLogEventsCommand({ logGroupName: group, startTime: query.startTime, logStreamNames: streams, filterPattern: filter, nextToken }),
       );
-      events.push(...(response.events ?? []));
+      newest = [...newest, ...(response.events ?? [])].sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0)).slice(-query.limit);
       nextToken = response.nextToken;
       if (!nextToken) break;
     } catch (error) {
@@ -48,7 +46,7 @@ async function readGroup(clients: AwsClients, group: string, query: LogQuery, st
       throw error;
     }
   }
-  return events;
+  return newest;
 }
 
 /** Recent lines of both log groups, merged in time order, at most `limit` (the newest). */
@@ -69,7 +67,8 @@ function toLine(event: FilteredLogEvent, source: LogLine['source']): LogLine {
     timestamp: event.timestamp ?? 0,
     source,
     stream: event.logStreamName ?? '',
-    message: (event.message ?? '').replace(/\n$/, ''),
+    // Control characters from a log line (a Terraform run's colours, a stray escape) must not drive the user's terminal.
+    message: (event.message ?? '').replace(/\n$/, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f\u009b]/g, ''),
     eventId: event.eventId ?? `${event.logStreamName}:${event.timestamp}:${event.message}`,
   };
 }
