@@ -101,6 +101,14 @@ export function operatorPolicy(options: { partition?: string; region?: string; a
         Resource: [`arn:${partition}:ecs:${region}:${account}:task/${prefix}*/*`],
       },
       {
+        // Tags passed to RegisterTaskDefinition are authorized as ecs:TagResource on the new revision.
+        Sid: 'TagOwnTaskDefinitionsOnCreate',
+        Effect: 'Allow',
+        Action: ['ecs:TagResource'],
+        Resource: [`arn:${partition}:ecs:${region}:${account}:task-definition/${prefix}*:*`],
+        Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      },
+      {
         // RegisterTaskDefinition and DeleteTaskDefinitions do not support resource-level permissions.
         Sid: 'TaskDefinitions',
         Effect: 'Allow',
@@ -115,7 +123,7 @@ export function operatorPolicy(options: { partition?: string; region?: string; a
           'iam:DeleteRole',
           'iam:GetRole',
           'iam:TagRole',
-          'iam:UpdateAssumeRolePolicy',
+          'iam:UpdateRole',
           'iam:AttachRolePolicy',
           'iam:DetachRolePolicy',
           'iam:ListAttachedRolePolicies',
@@ -140,6 +148,13 @@ export function operatorPolicy(options: { partition?: string; region?: string; a
         Action: ['iam:CreateServiceLinkedRole'],
         Resource: [`arn:${partition}:iam::${account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`],
         Condition: { StringEquals: { 'iam:AWSServiceName': 'ecs.amazonaws.com' } },
+      },
+      {
+        // doctor checks that the role exists; up only creates it when CreateCluster says it is missing.
+        Sid: 'ReadEcsServiceLinkedRole',
+        Effect: 'Allow',
+        Action: ['iam:GetRole'],
+        Resource: [`arn:${partition}:iam::${account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS`],
       },
       {
         Sid: 'OwnFunction',
