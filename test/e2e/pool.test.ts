@@ -328,8 +328,9 @@ describe('down with pools still attached', () => {
 
     // Given no SCALR_TOKEN, down cannot detach the pools: it must stop before deleting anything.
     const refused = await runCli(['down', '--yes', '--stack', STACK], { cwd, env: { ...moto.env, HOME: home } });
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('could not be detached');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('cannot be detached');
+    expect(refused.stderr).toContain('SCALR_TOKEN');
     expect(refused.stderr).toContain('--keep-pools');
     expect(await remainingStackResources(moto.endpoint, STACK)).not.toEqual([]);
 

@@ -1,3 +1,4 @@
+import { UsageError } from '../../src/errors.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -82,14 +83,15 @@ describe('detachRecordedPools (for down)', () => {
     expect(io.text()).not.toContain(fake.token);
   });
 
-  it('without a Scalr token changes nothing and reports every pool as left, naming SCALR_TOKEN', async () => {
+  it('without a Scalr token changes nothing and is a usage error naming SCALR_TOKEN and --keep-pools', async () => {
     const a = await attachedPool('a');
     delete process.env.SCALR_TOKEN;
     fake.requests.length = 0;
     const state = stateWith({ [a.poolId]: a.record });
     let saves = 0;
-    const outcome = await detachRecordedPools({ stack: 'prod' }, state, async () => void saves++, recordingIo());
-    expect(outcome.left).toEqual([{ poolId: a.poolId, reason: expect.stringContaining('SCALR_TOKEN') }]);
+    const refused = detachRecordedPools({ stack: 'prod' }, state, async () => void saves++, recordingIo());
+    await expect(refused).rejects.toBeInstanceOf(UsageError);
+    await expect(refused).rejects.toMatchObject({ message: expect.stringContaining('SCALR_TOKEN'), hint: expect.stringContaining('--keep-pools') });
     expect(fake.requests).toEqual([]);
     expect(saves).toBe(0);
     expect(state.pools[a.poolId]).toBeDefined();

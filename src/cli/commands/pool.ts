@@ -212,11 +212,22 @@ export async function list(options: ScalrOptions, io: Io) {
 export async function detachRecordedPools(options: ScalrOptions, state: StackState, save: (state: StackState) => Promise<void>, io: Io): Promise<DetachPoolsResult> {
   const records = Object.entries(state.pools);
   if (records.length === 0) return { detached: [], released: [], left: [] };
+  // Without a host named anywhere, the pools' own host is the one to talk to (not the scalr.io default).
+  const hosts = [...new Set(records.map(([, record]) => record.hostname))];
+  const hostNamed = options.scalrHostname ?? process.env.SCALR_HOSTNAME;
+  const withHost = hostNamed || hosts.length !== 1 ? options : { ...options, scalrHostname: hosts[0] };
   let connection: Awaited<ReturnType<typeof scalrClient>>;
   try {
-    connection = await scalrClient(options, io);
+    connection = await scalrClient(withHost, io);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
+    // Missing Scalr credentials are bad usage (exit 2) like any missing credential; say what else can be done.
+    if (error instanceof UsageError) {
+      throw new UsageError(
+        `agent pool(s) ${records.map(([poolId]) => poolId).join(', ')} still point at this stack and cannot be detached: ${reason}; nothing was deleted`,
+        'set SCALR_HOSTNAME and SCALR_TOKEN and run down again, or add --keep-pools to delete the stack anyway',
+      );
+    }
     return { detached: [], released: [], left: records.map(([poolId]) => ({ poolId, reason })) };
   }
   const { client, credentials } = connection;
