@@ -47,6 +47,12 @@ describe('a lost, corrupt, newer or locked state file', () => {
     expect((await cli(['up'])).code).toBe(0);
     await forgetState();
 
+    // then: status still finds the whole stack by name and tag, and says so
+    const lost = await cli(['status', '--json']);
+    expect(lost.code, lost.stderr).toBe(0);
+    expect(lost.json()).toMatchObject({ deployed: false });
+    expect(lost.json().resources.length).toBeGreaterThanOrEqual(20);
+
     // when: up runs again
     proxy.reset();
     const again = await cli(['up', '--json']);

@@ -2,7 +2,9 @@ import { observe } from '../../engine/observe.js';
 import { registry } from '../../resources/registry.js';
 import { desiredStack } from '../../stack.js';
 import { plan as makePlan } from '../../engine/plan.js';
-import { connect, lambdaPackage, loadLocalStack, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { connect, lambdaPackage, loadLocalStack, rememberedSettings, resourceContext, type CommonOptions, type LocalStack } from '../stack-context.js';
+import { firstAvailabilityZones } from '../../aws/identity.js';
+import { silentReporter } from '../../engine/events.js';
 import { createReporter } from '../reporter.js';
 import { result, type Io } from '../output.js';
 import { readOutputs, renderOutputs, type StackOutputs } from './outputs.js';
@@ -35,11 +37,7 @@ export interface StatusResult {
 /** Reads every recorded resource (reads only) and reports whether it exists and whether it drifted. */
 export async function status(options: StatusOptions, io: Io): Promise<StatusResult> {
   const local = await loadLocalStack(options);
-  if (!local.state) {
-    const empty = { stack: local.stack, region: local.region, stateFile: local.statePath, deployed: false, resources: [] };
-    result(io, `Stack ${local.stack} has no state file at ${local.statePath}: it is not deployed from here (run up, or pass --state).`, empty);
-    return empty;
-  }
+  if (!local.state) return statusWithoutState(options, local, io);
   const state = local.state;
   const { clients, accountId } = await connect(options, local);
   const ctx = resourceContext(clients, local, accountId);
@@ -69,6 +67,33 @@ export async function status(options: StatusOptions, io: Io): Promise<StatusResu
   const outputs = await readOutputs(clients, state, options.showSecrets, io);
   const document = { stack: local.stack, region: local.region, stateFile: local.statePath, deployed: true, resources, outputs };
   result(io, () => renderStatus(document), document);
+  return document;
+}
+
+/**
+ * No state file (a CI runner's lost workspace, another machine): the stack may still exist. Look for
+ * its resources by name and tag, as up and down would, and say what was found. Reads only.
+ */
+async function statusWithoutState(options: StatusOptions, local: LocalStack, io: Io): Promise<StatusResult> {
+  const { clients, accountId, also: availabilityZones } = await connect(options, local, (clients) => firstAvailabilityZones(clients, 2));
+  const desired = desiredStack({ stack: local.stack, region: local.region, accountId, availabilityZones }, rememberedSettings(undefined), await lambdaPackage());
+  const observations = await observe(desired, {}, resourceContext(clients, local, accountId), registry, silentReporter);
+  const resources: ResourceStatus[] = desired
+    .filter((resource) => observations.get(resource.key)?.status === 'found')
+    .map((resource) => {
+      const observation = observations.get(resource.key) as { id: string };
+      return { key: resource.key, kind: resource.kind, name: resource.name, id: observation.id, exists: true, drift: 'not in a state file' };
+    });
+  const document: StatusResult = { stack: local.stack, region: local.region, stateFile: local.statePath, deployed: false, resources };
+  const text =
+    resources.length === 0
+      ? `Stack ${local.stack} has no state file at ${local.statePath}, and none of its resources exist in ${local.region} (account ${accountId}).`
+      : [
+          `Stack ${local.stack} has no state file at ${local.statePath}, but ${resources.length} of its ${desired.length} resources exist in ${local.region}:`,
+          ...resources.map((r) => `  found   ${r.kind.padEnd(24)} ${r.name}  ${r.id}`),
+          '`up` adopts them (and creates what is missing); `down` deletes them.',
+        ].join('\n');
+  result(io, text, document);
   return document;
 }
 
