@@ -38,7 +38,7 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
   let local = await loadLocalStack(options);
   if (!options.yes) {
     if (!io.interactive || io.json) {
-      throw new UsageError('down deletes the whole stack and needs consent', 'add --yes to confirm when not running on a terminal');
+      throw new UsageError('down deletes the whole stack and needs consent', 'add --yes to confirm (there is no prompt off a terminal, under CI=true or with --json)');
     }
     const ok = await io.confirm(`Delete every resource of stack "${local.stack}" in ${local.region}? [y/N] `);
     if (!ok) throw new UsageError('down cancelled: nothing was deleted');
