@@ -80,7 +80,7 @@ export function desiredStack(identity: StackIdentity, settings: Settings, lambda
   const subnetKeys = identity.availabilityZones.map((_, index) => `subnet${String.fromCharCode(65 + index)}`);
 
   const resources: DesiredResource[] = [
-    { key: 'vpc', kind: 'ec2.vpc', name: names.vpc, props: { name: names.vpc, cidrBlock: '10.0.0.0/16' } },
+    { key: 'vpc', kind: 'ec2.vpc', name: names.vpc, props: { name: names.vpc, cidrBlock: '10.0.0.0/16', enableDnsSupport: true, enableDnsHostnames: true } },
     ...identity.availabilityZones.map((availabilityZone, index): DesiredResource => ({
       key: subnetKeys[index],
       kind: 'ec2.subnet',

@@ -14,6 +14,9 @@ import { NETWORK_INTERFACE_RELEASE_TIMEOUT_MS, retryWhileInUse, stackNameFilters
 export interface VpcProps extends Props {
   name: string;
   cidrBlock: string;
+  /** Always true; props so that a VPC whose DNS settings were lost (or never set) shows as drift. */
+  enableDnsSupport: boolean;
+  enableDnsHostnames: boolean;
 }
 
 function created(vpc: Vpc): Created {
@@ -33,17 +36,20 @@ async function describeVpc(ctx: ResourceContext, id: string): Promise<Vpc | unde
 /**
  * Turns on DNS support and DNS hostnames. ModifyVpcAttribute takes one attribute per call (AWS rejects
  * both in one request). Hostnames give task ENIs their private DNS names, which moto's RunTask needs.
+ * The two attributes are independent, so they are read and set side by side.
  */
 async function converge(ctx: ResourceContext, id: string): Promise<void> {
   const ec2 = ctx.clients.ec2;
-  const support = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: id, Attribute: 'enableDnsSupport' }));
-  if (!support.EnableDnsSupport?.Value) {
-    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: true } }));
-  }
-  const hostnames = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: id, Attribute: 'enableDnsHostnames' }));
-  if (!hostnames.EnableDnsHostnames?.Value) {
-    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: true } }));
-  }
+  await Promise.all([
+    (async () => {
+      const support = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: id, Attribute: 'enableDnsSupport' }));
+      if (!support.EnableDnsSupport?.Value) await ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsSupport: { Value: true } }));
+    })(),
+    (async () => {
+      const hostnames = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: id, Attribute: 'enableDnsHostnames' }));
+      if (!hostnames.EnableDnsHostnames?.Value) await ec2.send(new ModifyVpcAttributeCommand({ VpcId: id, EnableDnsHostnames: { Value: true } }));
+    })(),
+  ]);
 }
 
 /** The VPC the agents' subnets live in, with DNS support and hostnames. */
@@ -61,14 +67,28 @@ export const vpcKind: ResourceKind<VpcProps> = {
     const { Vpc: vpc } = await ctx.clients.ec2.send(
       new CreateVpcCommand({ CidrBlock: props.cidrBlock, TagSpecifications: tagSpecifications(ctx, 'vpc', props.name) }),
     );
-    await converge(ctx, vpc!.VpcId!);
+    // A new VPC has DNS support on and DNS hostnames off (EC2's documented defaults): one call, not four.
+    // A create killed before this call shows as drift (read observes both) and the next run's update sets it.
+    await ctx.clients.ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpc!.VpcId!, EnableDnsHostnames: { Value: true } }));
     return created(vpc!);
   },
 
   async read(ctx, id): Promise<Observed | undefined> {
     const vpc = await describeVpc(ctx, id);
     if (!vpc) return undefined;
-    return { outputs: created(vpc).outputs, props: { cidrBlock: vpc.CidrBlock ?? '' } };
+    const ec2 = ctx.clients.ec2;
+    const [support, hostnames] = await Promise.all([
+      ec2.send(new DescribeVpcAttributeCommand({ VpcId: id, Attribute: 'enableDnsSupport' })),
+      ec2.send(new DescribeVpcAttributeCommand({ VpcId: id, Attribute: 'enableDnsHostnames' })),
+    ]);
+    return {
+      outputs: created(vpc).outputs,
+      props: {
+        cidrBlock: vpc.CidrBlock ?? '',
+        enableDnsSupport: support.EnableDnsSupport?.Value ?? false,
+        enableDnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false,
+      },
+    };
   },
 
   async update(ctx, id) {

@@ -58,7 +58,7 @@ async function sdkSubnet(vpcId: string, cidr: string): Promise<string> {
 
 describe('ec2.vpc', () => {
   it('creates a tagged VPC with DNS hostnames, adopts it, converges DNS and deletes idempotently', async () => {
-    const props = { name: 'nettest-vpc', cidrBlock: '10.10.0.0/16' };
+    const props = { name: 'nettest-vpc', cidrBlock: '10.10.0.0/16', enableDnsSupport: true, enableDnsHostnames: true };
     const made = await vpcKind.create(ctx, props);
     expect(made.outputs).toEqual({ id: made.id, cidrBlock: '10.10.0.0/16' });
 
@@ -71,13 +71,15 @@ describe('ec2.vpc', () => {
     expect(await dnsAttr('enableDnsHostnames')).toBe(true);
     expect(await dnsAttr('enableDnsSupport')).toBe(true);
 
-    expect(await vpcKind.read(ctx, made.id, props)).toEqual({ outputs: made.outputs, props: { cidrBlock: '10.10.0.0/16' } });
+    expect(await vpcKind.read(ctx, made.id, props)).toEqual({ outputs: made.outputs, props: { cidrBlock: '10.10.0.0/16', enableDnsSupport: true, enableDnsHostnames: true } });
     expect((await vpcKind.find(ctx, props))?.id).toBe(made.id);
     expect(await vpcKind.find(ctx, { ...props, name: 'someone-else' })).toBeUndefined();
 
     // Someone turns hostnames off (RunTask would then fail); update turns them back on.
     await ctx.clients.ec2.send(new ModifyVpcAttributeCommand({ VpcId: made.id, EnableDnsHostnames: { Value: false } }));
     expect(await dnsAttr('enableDnsHostnames')).toBe(false);
+    // ... and read shows it as drift, so up repairs it
+    expect((await vpcKind.read(ctx, made.id, props))?.props).toMatchObject({ enableDnsHostnames: false });
     await vpcKind.update!(ctx, made.id, props, props);
     expect(await dnsAttr('enableDnsHostnames')).toBe(true);
 

@@ -121,7 +121,7 @@ describe('teardown while Fargate ENIs linger', () => {
   it('retries a VPC delete while EC2 still sees dependencies', async () => {
     ec2Mock.on(DeleteVpcCommand).rejectsOnce(dependencyViolation()).resolves({});
 
-    await vpcKind.delete(ctx, 'vpc-1', { name: 'v', cidrBlock: '10.0.0.0/16' });
+    await vpcKind.delete(ctx, 'vpc-1', { name: 'v', cidrBlock: '10.0.0.0/16', enableDnsSupport: true, enableDnsHostnames: true });
 
     expect(ec2Mock.commandCalls(DeleteVpcCommand)).toHaveLength(2);
     expect(waits[0]).toContain('waiting for the dependencies of vpc-1 to be released');
