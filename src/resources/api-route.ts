@@ -11,7 +11,7 @@ import {
   type Resource,
 } from '@aws-sdk/client-api-gateway';
 import type { Created, Props, ResourceContext, ResourceKind } from './contract.js';
-import { ignoreNotFound, unlessNotFound } from './aws-helpers.js';
+import { ignoreNotFound, unlessNotFound, hasErrorName } from './aws-helpers.js';
 
 /** Props of one method on one path segment, proxied to a Lambda function. */
 export interface ApiRouteProps extends Props {
@@ -106,14 +106,19 @@ export const apiRoute: ResourceKind<ApiRouteProps> = {
   },
 
   async create(ctx, props) {
-    // A run that died after CreateResource left the path behind: reuse it (a second
-    // CreateResource for the same path is a ConflictException).
-    const existing = await findResource(ctx, props);
-    const resource =
-      existing ??
-      (await ctx.clients.apigateway.send(
+    // Create first and look only on a conflict: a run that died after CreateResource left the path
+    // behind, and a second CreateResource for the same path is a ConflictException.
+    let existing: Resource | undefined;
+    let resource: Resource;
+    try {
+      resource = await ctx.clients.apigateway.send(
         new CreateResourceCommand({ restApiId: props.restApiId, parentId: props.parentId, pathPart: props.pathPart }),
-      ));
+      );
+    } catch (error) {
+      existing = hasErrorName(error, 'ConflictException') ? await findResource(ctx, props) : undefined;
+      if (!existing) throw error;
+      resource = existing;
+    }
     await converge(ctx, resource.id ?? '', props, existing === undefined);
     return createdOf(resource, props.integrationUri);
   },

@@ -140,10 +140,15 @@ function configDiffers(config: FunctionConfiguration, props: LambdaFunctionProps
   );
 }
 
-/** Updates code and configuration, each only where it differs, so a no-op converge writes nothing. */
-async function converge(ctx: ResourceContext, props: LambdaFunctionProps): Promise<FunctionConfiguration> {
+/**
+ * Updates code and configuration, each only where it differs, so a no-op converge writes nothing.
+ * `known` is CreateFunction's answer: when it already says Active with no update running, there is
+ * nothing to wait for (real Lambda usually answers Pending, and then we poll).
+ */
+async function converge(ctx: ResourceContext, props: LambdaFunctionProps, known?: FunctionConfiguration): Promise<FunctionConfiguration> {
   const lambda = ctx.clients.lambda;
-  let config = await waitUntilSettled(ctx, props.name);
+  const settled = known?.State === 'Active' && (known.LastUpdateStatus ?? 'Successful') === 'Successful';
+  let config = settled ? known : await waitUntilSettled(ctx, props.name);
   if (config.CodeSha256 !== props.codeSha256) {
     const ZipFile = await zipBytes(props);
     await write(ctx, props, () => lambda.send(new UpdateFunctionCodeCommand({ FunctionName: props.name, ZipFile })));
@@ -183,8 +188,9 @@ export const lambdaFunction: ResourceKind<LambdaFunctionProps> = {
   async create(ctx, props) {
     const ZipFile = await zipBytes(props);
     let created = false;
+    let answer: FunctionConfiguration | undefined;
     try {
-      await retryWhile(
+      answer = await retryWhile(
         () =>
           ctx.clients.lambda.send(
             new CreateFunctionCommand({
@@ -215,7 +221,7 @@ export const lambdaFunction: ResourceKind<LambdaFunctionProps> = {
       if (!hasErrorName(error, 'ResourceConflictException')) throw error;
     }
     try {
-      return createdOf(ctx, await converge(ctx, props));
+      return createdOf(ctx, await converge(ctx, props, answer));
     } catch (error) {
       // A create that fails leaves nothing behind.
       if (created) await lambdaFunction.delete(ctx, props.name, props).catch(() => undefined);

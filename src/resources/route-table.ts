@@ -68,27 +68,31 @@ async function associate(ctx: ResourceContext, tableId: string, subnetId: string
   }
 }
 
-/** Brings route and associations to `props`, whatever a crash or a hand edit left. */
-async function converge(ctx: ResourceContext, id: string, props: RouteTableProps): Promise<RouteTable> {
+/**
+ * Brings route and associations to `props`, whatever a crash or a hand edit left. The route and each
+ * association are independent, so they are made side by side. `known` is the table as CreateRouteTable
+ * returned it (no route, no association yet), which spares reading it back.
+ */
+async function converge(ctx: ResourceContext, id: string, props: RouteTableProps, known?: RouteTable): Promise<RouteTable> {
   const ec2 = ctx.clients.ec2;
-  const table = await describeTable(ctx, id);
+  const table = known ?? (await describeTable(ctx, id));
   if (!table) throw new Error(`route table ${id} disappeared`);
   const gateway = defaultRouteGateway(table);
-  if (!gateway) {
-    await ec2.send(new CreateRouteCommand({ RouteTableId: id, DestinationCidrBlock: DEFAULT_ROUTE, GatewayId: props.gatewayId }));
-  } else if (gateway !== props.gatewayId) {
-    await ec2.send(new ReplaceRouteCommand({ RouteTableId: id, DestinationCidrBlock: DEFAULT_ROUTE, GatewayId: props.gatewayId }));
-  }
   const associations = subnetAssociations(table);
   const associated = new Set(associations.map((a) => a.subnetId));
-  for (const subnetId of props.subnetIds) {
-    if (!associated.has(subnetId)) await associate(ctx, id, subnetId);
-  }
-  for (const association of associations) {
-    if (!props.subnetIds.includes(association.subnetId)) {
-      await ec2.send(new DisassociateRouteTableCommand({ AssociationId: association.associationId }));
-    }
-  }
+  await Promise.all([
+    gateway === props.gatewayId
+      ? undefined
+      : ec2.send(
+          gateway
+            ? new ReplaceRouteCommand({ RouteTableId: id, DestinationCidrBlock: DEFAULT_ROUTE, GatewayId: props.gatewayId })
+            : new CreateRouteCommand({ RouteTableId: id, DestinationCidrBlock: DEFAULT_ROUTE, GatewayId: props.gatewayId }),
+        ),
+    ...props.subnetIds.filter((subnetId) => !associated.has(subnetId)).map((subnetId) => associate(ctx, id, subnetId)),
+    ...associations
+      .filter((association) => !props.subnetIds.includes(association.subnetId))
+      .map((association) => ec2.send(new DisassociateRouteTableCommand({ AssociationId: association.associationId }))),
+  ]);
   return table;
 }
 
@@ -111,7 +115,7 @@ export const routeTableKind: ResourceKind<RouteTableProps> = {
     const { RouteTable: table } = await ctx.clients.ec2.send(
       new CreateRouteTableCommand({ VpcId: props.vpcId, TagSpecifications: tagSpecifications(ctx, 'route-table', props.name) }),
     );
-    return created(await converge(ctx, table!.RouteTableId!, props));
+    return created(await converge(ctx, table!.RouteTableId!, props, table));
   },
 
   async read(ctx, id, props): Promise<Observed | undefined> {

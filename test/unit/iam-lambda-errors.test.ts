@@ -113,7 +113,8 @@ describe('lambda.function error paths', () => {
   });
 
   it('points the function at a log group other than the default one', async () => {
-    mock.on(CreateFunctionCommand).resolves(deployed());
+    // CreateFunction answers with the configuration it made, LoggingConfig included, as Lambda does.
+    mock.on(CreateFunctionCommand).resolves(deployed({ LoggingConfig: { LogGroup: '/scalr/webhook' } }));
     mock.on(GetFunctionConfigurationCommand).resolves(deployed({ LoggingConfig: { LogGroup: '/scalr/webhook' } }));
 
     await lambdaFunction.create(ctx, { ...props, logGroupName: '/scalr/webhook' });
