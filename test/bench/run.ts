@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: moto behind the fault proxy with a fixed latency per AWS call, then `up` from empty,
  * a no-op `up` and `down` through the built CLI, CLI start-up, the Lambda package and the warm handler.
- * Prints every figure beside its target (README-section.md explains each method). Reports, never
+ * Prints every figure beside its target (the README's Benchmark section explains each method). Reports, never
  * fails on a missed target; exits non-zero only when something errors.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
