@@ -127,6 +127,20 @@ function loggingConfig(props: LambdaFunctionProps): { LogGroup: string; LogForma
   return custom ? { LogGroup: props.logGroupName, LogFormat: 'Text' } : undefined;
 }
 
+/** The configuration both CreateFunction and UpdateFunctionConfiguration send. */
+function functionConfiguration(props: LambdaFunctionProps) {
+  return {
+    FunctionName: props.name,
+    Role: props.roleArn,
+    Runtime: props.runtime as Runtime,
+    Handler: props.handler,
+    Timeout: props.timeout,
+    MemorySize: props.memorySize,
+    Environment: { Variables: props.environment },
+    LoggingConfig: loggingConfig(props),
+  };
+}
+
 function configDiffers(config: FunctionConfiguration, props: LambdaFunctionProps): boolean {
   const logging = loggingConfig(props);
   return (
@@ -157,16 +171,7 @@ async function converge(ctx: ResourceContext, props: LambdaFunctionProps, known?
   if (configDiffers(config, props)) {
     await write(ctx, props, () =>
       lambda.send(
-        new UpdateFunctionConfigurationCommand({
-          FunctionName: props.name,
-          Role: props.roleArn,
-          Runtime: props.runtime as Runtime,
-          Handler: props.handler,
-          Timeout: props.timeout,
-          MemorySize: props.memorySize,
-          Environment: { Variables: props.environment },
-          LoggingConfig: loggingConfig(props),
-        }),
+        new UpdateFunctionConfigurationCommand(functionConfiguration(props)),
       ),
     );
     config = await waitUntilSettled(ctx, props.name);
@@ -194,14 +199,7 @@ export const lambdaFunction: ResourceKind<LambdaFunctionProps> = {
         () =>
           ctx.clients.lambda.send(
             new CreateFunctionCommand({
-              FunctionName: props.name,
-              Role: props.roleArn,
-              Runtime: props.runtime as Runtime,
-              Handler: props.handler,
-              Timeout: props.timeout,
-              MemorySize: props.memorySize,
-              Environment: { Variables: props.environment },
-              LoggingConfig: loggingConfig(props),
+              ...functionConfiguration(props),
               Code: { ZipFile },
               PackageType: 'Zip',
               Tags: ctx.tags,
