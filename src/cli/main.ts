@@ -22,6 +22,12 @@ function makeIo(flags: OutputFlags): Io {
       const prompt = createInterface({ input: process.stdin, output: process.stderr });
       try {
         return /^y(es)?$/i.test((await prompt.question(question)).trim());
+      } catch (error) {
+        // Ctrl-C at the prompt is an interrupt (exit 130); Ctrl-D, end of input, is "no".
+        if ((error as Error).message?.includes('Ctrl+C')) {
+          throw new ScalrServerlessError('INTERRUPTED', 'cancelled at the prompt: nothing was changed');
+        }
+        return false;
       } finally {
         prompt.close();
       }
@@ -82,6 +88,11 @@ export function commonOptionsAfterCommand(argv: string[]): string[] {
 }
 
 export async function main(rawArgv: string[]): Promise<void> {
+  // `scalr-serverless logs | head` closes the pipe early: that is the reader being done, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const argv = commonOptionsAfterCommand(rawArgv);
   // A parse error happens before any action has its flags, so --json is looked for in argv itself: a
   // script that asked for JSON gets its one JSON document even when it misspelt another flag.

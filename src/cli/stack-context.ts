@@ -35,6 +35,9 @@ export interface LocalStack {
 export async function loadLocalStack(options: CommonOptions): Promise<LocalStack> {
   const stack = validateStackName(options.stack);
   if (options.endpointUrl !== undefined) validateEndpointUrl(options.endpointUrl);
+  if (options.state !== undefined && options.state.trim() === '') {
+    throw new UsageError('--state is empty', 'give a file path, or leave --state out for .scalr-serverless/<stack>.json');
+  }
   const statePath = options.state ?? defaultStatePath(stack);
   const state = await readState(statePath);
   if (state && state.stack !== stack) {
@@ -150,11 +153,14 @@ export function interruptSignal(what: string): { signal: AbortSignal; dispose():
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal or a dropped SSH session: finish the steps under way rather than die mid-step.
+  process.on('SIGHUP', onSignal);
   return {
     signal: controller.signal,
     dispose() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
     },
   };
 }

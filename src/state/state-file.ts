@@ -84,23 +84,47 @@ export async function readState(path: string): Promise<StackState | undefined> {
       'upgrade scalr-serverless (npx scalr-serverless@latest) and run the command again',
     );
   }
-  parsed.resources ??= {};
-  parsed.pools ??= {};
-  const shaped = isRecord(parsed.resources) && isRecord(parsed.pools);
-  const broken = shaped
-    ? Object.entries(parsed.resources as unknown as Record<string, unknown>).find(
-        ([, record]) => !isRecord(record) || typeof record.kind !== 'string' || typeof record.id !== 'string',
-      )
-    : undefined;
-  if (!shaped || broken) {
-    const what = broken ? `resource "${broken[0]}" has no kind or id` : '"resources" and "pools" must be objects';
+  const problem = shapeProblem(parsed);
+  if (problem) {
     throw new StateError(
       'STATE_CORRUPT',
-      `state file ${path} is damaged (${what}); it was left untouched`,
+      `state file ${path} is damaged (${problem}); it was left untouched`,
       `${existsSync(`${path}.bak`) ? `restore it from ${path}.bak, or ` : ''}move it aside and run the command again: up and down find the stack's resources by name and tag`,
     );
   }
   return parsed;
+}
+
+const isStrings = (value: unknown) => Array.isArray(value) && value.every((item) => typeof item === 'string');
+const SETTING_TYPES: Record<string, (value: unknown) => boolean> = {
+  cpu: (v) => typeof v === 'number',
+  memory: (v) => typeof v === 'number',
+  lambdaTimeout: (v) => typeof v === 'number',
+  image: (v) => typeof v === 'string',
+  allowAllIngress: (v) => typeof v === 'boolean',
+  allowedScalrHosts: isStrings,
+  taskPolicyArns: isStrings,
+};
+
+/** What is wrong with a parsed state file's shape, in words, or undefined when it is sound. */
+function shapeProblem(state: StackState): string | undefined {
+  const loose = state as unknown as Record<string, unknown>;
+  if (!Number.isInteger(state.formatVersion) || state.formatVersion < 1) return 'formatVersion must be a whole number from 1';
+  if (typeof loose.stack !== 'string' || typeof loose.region !== 'string') return '"stack" and "region" must be strings';
+  if (!isRecord(loose.resources) || !isRecord(loose.pools)) return '"resources" and "pools" must be objects';
+  if (loose.availabilityZones !== undefined && !isStrings(loose.availabilityZones)) return '"availabilityZones" must be a list of names';
+  if (loose.settings !== undefined && !isRecord(loose.settings)) return '"settings" must be an object';
+  for (const [name, check] of Object.entries(SETTING_TYPES)) {
+    const value = (loose.settings as Record<string, unknown> | undefined)?.[name];
+    if (value !== undefined && !check(value)) return `setting "${name}" has the wrong type`;
+  }
+  for (const [key, record] of Object.entries(state.resources as unknown as Record<string, unknown>)) {
+    if (!isRecord(record) || typeof record.kind !== 'string' || typeof record.id !== 'string') return `resource "${key}" has no kind or id`;
+  }
+  for (const [poolId, record] of Object.entries(state.pools as unknown as Record<string, unknown>)) {
+    if (!isRecord(record) || typeof record.hostname !== 'string') return `agent pool "${poolId}" has no hostname`;
+  }
+  return undefined;
 }
 
 /**

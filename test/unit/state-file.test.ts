@@ -140,9 +140,20 @@ describe('StateWriter', () => {
 describe('a state file whose JSON is valid but whose shape is not', () => {
   it('is a clear error naming the file, and the file is left as it was', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'scalr-serverless-shape-'));
-    for (const [name, resources] of [['garbage', '"garbage"'], ['record', '{"vpc": {"id": 3}}']]) {
+    const base = { formatVersion: 1, tool: 'scalr-serverless', stack: 'x', region: 'us-east-1', settings: {}, resources: {}, pools: {} };
+    const cases: Record<string, object> = {
+      garbage: { resources: 'garbage' },
+      record: { resources: { vpc: { id: 3 } } },
+      nullResources: { resources: null },
+      zones: { availabilityZones: 'us-east-1a' },
+      pool: { pools: { 'apool-1': 'x' } },
+      version0: { formatVersion: 0 },
+      noStack: { stack: undefined },
+      cpuText: { settings: { cpu: 'lots' } },
+    };
+    for (const [name, change] of Object.entries(cases)) {
       const path = join(dir, `${name}.json`);
-      const text = `{"formatVersion":1,"tool":"scalr-serverless","stack":"x","region":"us-east-1","settings":{},"resources":${resources},"pools":{}}`;
+      const text = JSON.stringify({ ...base, ...change });
       await writeFile(path, text);
       await expect(readState(path)).rejects.toMatchObject({ code: 'STATE_CORRUPT', message: expect.stringContaining(path) });
       expect(await readFile(path, 'utf8')).toBe(text);
