@@ -46,8 +46,9 @@ export async function observe(
       }
       if (!resource) return;
       const { props, unknown } = resolveProps(resource.props, outputsOf);
-      // A dependency that does not exist yet means this cannot exist either: nothing to look up.
-      if (unknown) {
+      // A dependency that does not exist means this cannot exist either (a subnet needs its VPC), except
+      // for kinds found by their own name alone, which outlive what they reference.
+      if (unknown && !kind.findsByName) {
         observations.set(key, { status: 'absent' });
         return;
       }

@@ -60,6 +60,12 @@ export interface ResourceKind<P extends Props = Props> {
   readonly replaceOn: readonly string[];
   /** True when `update` hands out a new id (a new task definition revision, a new deployment). */
   readonly updateChangesId?: boolean;
+  /**
+   * True when `find` looks only at the resource's own name, so it can run while props that reference
+   * other resources are still unknown (those resources are gone too): a usage plan whose REST API was
+   * deleted must still be found, or `up` duplicates it and `down` orphans it.
+   */
+  readonly findsByName?: boolean;
   /** Finds an existing resource by its deterministic name or stack tag (adoption after a crash or lost state). */
   find(ctx: ResourceContext, props: P): Promise<Created | undefined>;
   /** Creates the resource and waits until usable. A create that fails leaves nothing behind. */

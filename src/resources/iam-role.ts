@@ -111,6 +111,7 @@ export const iamRole: ResourceKind<IamRoleProps> = {
   kind: 'iam.role',
   label: 'IAM Role',
   replaceOn: ['name', 'assumeRoleService'],
+  findsByName: true,
 
   async find(ctx, props) {
     const found = await unlessNotFound(ctx.clients.iam.send(new GetRoleCommand({ RoleName: props.name })));

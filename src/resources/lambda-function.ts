@@ -184,6 +184,7 @@ export const lambdaFunction: ResourceKind<LambdaFunctionProps> = {
   kind: 'lambda.function',
   label: 'Lambda Function',
   replaceOn: ['name'],
+  findsByName: true,
 
   async find(ctx, props) {
     const found = await unlessNotFound(ctx.clients.lambda.send(new GetFunctionCommand({ FunctionName: props.name })));

@@ -116,6 +116,7 @@ export const taskDefinitionKind: ResourceKind<TaskDefinitionProps> = {
   kind: 'ecs.task-definition',
   label: 'Task Definition',
   replaceOn: ['family'],
+  findsByName: true,
   updateChangesId: true,
 
   async find(ctx, props) {

@@ -98,6 +98,7 @@ export const usagePlan: ResourceKind<UsagePlanProps> = {
   kind: 'apigateway.usage-plan',
   label: 'Usage Plan',
   replaceOn: [],
+  findsByName: true,
 
   async find(ctx, props) {
     for await (const page of paginateGetUsagePlans({ client: ctx.clients.apigateway }, { limit: 500 })) {

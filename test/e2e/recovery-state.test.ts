@@ -8,6 +8,7 @@ import { runCli, type CliRun } from '../helpers/cli.js';
 import { remainingStackResources } from '../helpers/inspect-stack.js';
 import { stackProblems } from '../helpers/stack-checks.js';
 import { lockState } from '../../src/state/lock.js';
+import { APIGatewayClient, DeleteRestApiCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 
 /**
  * What a CI runner does to the state file: throws it away, leaves a broken one, one written by a newer
@@ -89,6 +90,31 @@ describe('a lost, corrupt, newer or locked state file', () => {
     expect((await stackProblems(moto.endpoint, STACK)).problems).toEqual([]);
     await forgetState();
     expect((await cli(['down', '--yes'])).code).toBe(0);
+    expect(await remainingStackResources(moto.endpoint, STACK)).toEqual([]);
+  }, CASE_TIMEOUT_MS);
+
+  it('with the REST API deleted by hand and the state file lost, up adopts the usage plan (one, not two) and down removes it', async () => {
+    // given: a stack whose REST API someone deleted, and whose state file is gone
+    await moto.reset();
+    expect((await cli(['up'])).code).toBe(0);
+    const state = JSON.parse(await readFile(statePath, 'utf8'));
+    const apigateway = new APIGatewayClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await apigateway.send(new DeleteRestApiCommand({ restApiId: state.resources.restApi.id }));
+    await forgetState();
+    const plans = async () => ((await apigateway.send(new GetUsagePlansCommand({}))).items ?? []).filter((p) => p.name === `scalr-serverless-${STACK}`);
+
+    // when: up runs, then: one usage plan, covering the new API's stage, and the stack is whole
+    const again = await cli(['up']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await plans()).toHaveLength(1);
+    expect((await stackProblems(moto.endpoint, STACK)).problems).toEqual([]);
+
+    // and when the API goes again and so does the state file, down still finds the plan by name
+    const after = JSON.parse(await readFile(statePath, 'utf8'));
+    await apigateway.send(new DeleteRestApiCommand({ restApiId: after.resources.restApi.id }));
+    await forgetState();
+    expect((await cli(['down', '--yes'])).code).toBe(0);
+    expect(await plans()).toEqual([]);
     expect(await remainingStackResources(moto.endpoint, STACK)).toEqual([]);
   }, CASE_TIMEOUT_MS);
 
