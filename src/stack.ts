@@ -323,3 +323,32 @@ function handlerPolicy(identity: StackIdentity, clusterArn: string): DesiredValu
     ],
   };
 }
+
+/** Kinds whose physical id carries their name, so a record's id can be checked against the stack's. */
+const ID_CARRIES_NAME: Record<string, (id: string, name: string) => boolean> = {
+  'iam.role': (id, name) => id === name,
+  'lambda.function': (id, name) => id === name,
+  'logs.log-group': (id, name) => id === name,
+  'ecs.cluster': (id, name) => id === name || id.endsWith(`:cluster/${name}`),
+  'ecs.task-definition': (id, name) => id === name || id.includes(`:task-definition/${name}:`),
+  'lambda.permission': (id, name) => id === name,
+};
+
+/**
+ * The state file's records that do not describe a resource of this stack: a key the stack does not
+ * have, another kind, another name, or (where the id carries the name) another id. `down` and `up`
+ * delete what the state file lists, so a hand-edited or mixed-up file must not make them delete
+ * something else in the account. Returns one line per foreign record.
+ */
+export function foreignRecords(records: Record<string, { kind: string; name: string; id: string }>, desired: DesiredResource[]): string[] {
+  const byKey = new Map(desired.map((resource) => [resource.key, resource]));
+  const foreign: string[] = [];
+  for (const [key, record] of Object.entries(records)) {
+    const wanted = byKey.get(key);
+    const idMatches = ID_CARRIES_NAME[record.kind]?.(record.id, wanted?.name ?? '') ?? true;
+    if (!wanted || wanted.kind !== record.kind || wanted.name !== record.name || !idMatches) {
+      foreign.push(`${key}: ${record.kind} ${record.id} (${record.name})`);
+    }
+  }
+  return foreign;
+}

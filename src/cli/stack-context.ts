@@ -6,8 +6,9 @@ import type { ResourceContext } from '../resources/contract.js';
 import { defaultStatePath, readState, STATE_FORMAT_VERSION, type StackState } from '../state/state-file.js';
 import { lockState, type StateLock } from '../state/lock.js';
 import { DEFAULT_REGION, DEFAULT_SETTINGS, validateEndpointUrl, validateRegion, validateStackName, type Settings } from '../settings.js';
-import { stackTags, type LambdaPackage } from '../stack.js';
-import { ScalrServerlessError, UsageError } from '../errors.js';
+import { foreignRecords, stackTags, type LambdaPackage } from '../stack.js';
+import type { DesiredResource } from '../engine/graph.js';
+import { ScalrServerlessError, StateError, UsageError } from '../errors.js';
 import { VERSION } from './version.js';
 
 /** The options every stack command takes. */
@@ -105,6 +106,17 @@ export async function lockAndReload(local: LocalStack, command: string, warn: (m
     await lock.release();
     throw error;
   }
+}
+
+/** Stops before anything is changed when the state file lists resources that are not this stack's. */
+export function refuseForeignRecords(records: StackState['resources'], desired: DesiredResource[], statePath: string, stack: string): void {
+  const foreign = foreignRecords(records, desired);
+  if (foreign.length === 0) return;
+  throw new StateError(
+    'STATE_FOREIGN',
+    `state file ${statePath} lists resources that are not part of stack "${stack}": ${foreign.join('; ')}; nothing was changed`,
+    `remove those entries from the file (or restore ${statePath}.bak); scalr-serverless deletes only its own stack's resources`,
+  );
 }
 
 /** A fresh state for a stack that has none yet. */

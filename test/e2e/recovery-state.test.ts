@@ -8,6 +8,7 @@ import { runCli, type CliRun } from '../helpers/cli.js';
 import { remainingStackResources } from '../helpers/inspect-stack.js';
 import { stackProblems } from '../helpers/stack-checks.js';
 import { lockState } from '../../src/state/lock.js';
+import { EC2Client, CreateVpcCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { APIGatewayClient, DeleteRestApiCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 
 /**
@@ -116,6 +117,28 @@ describe('a lost, corrupt, newer or locked state file', () => {
     expect((await cli(['down', '--yes'])).code).toBe(0);
     expect(await plans()).toEqual([]);
     expect(await remainingStackResources(moto.endpoint, STACK)).toEqual([]);
+  }, CASE_TIMEOUT_MS);
+
+  it('a state file that lists a resource not of this stack makes up and down stop before deleting anything', async () => {
+    // given: a deployed stack, and a VPC of someone else's written into its state file
+    await moto.reset();
+    expect((await cli(['up'])).code).toBe(0);
+    const ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const { Vpc: victim } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }));
+    const state = JSON.parse(await readFile(statePath, 'utf8'));
+    state.resources.foreign = { kind: 'ec2.vpc', name: 'foreign', id: victim!.VpcId, props: {}, outputs: { id: victim!.VpcId }, dependsOn: [] };
+    await writeFile(statePath, JSON.stringify(state));
+    proxy.reset();
+
+    // when / then: both refuse, name the entry, write nothing, and the VPC is still there
+    for (const args of [['up'], ['down', '--yes']]) {
+      const run = await cli(args);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(victim!.VpcId);
+      expect(run.stderr).toContain('not part of stack');
+    }
+    expect(writes()).toEqual([]);
+    expect((await ec2.send(new DescribeVpcsCommand({ VpcIds: [victim!.VpcId!] }))).Vpcs).toHaveLength(1);
   }, CASE_TIMEOUT_MS);
 
   it('a corrupt state file is a clear error naming it, is left byte for byte, and nothing is written to AWS', async () => {

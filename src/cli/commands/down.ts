@@ -9,7 +9,7 @@ import { StateWriter } from '../../state/state-file.js';
 import type { StateLock } from '../../state/lock.js';
 import { firstAvailabilityZones } from '../../aws/identity.js';
 import { ScalrServerlessError, UsageError } from '../../errors.js';
-import { connect, interruptSignal, lockAndReload, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { connect, interruptSignal, lockAndReload, refuseForeignRecords, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
 import { createReporter } from '../reporter.js';
 import { info, result, warn, type Io } from '../output.js';
 
@@ -76,6 +76,7 @@ export async function down(options: DownOptions, io: Io): Promise<DownResult> {
       record.dependsOn = dependenciesOf(resource.props);
       record.props = resolveProps(resource.props, (key) => state.resources[key]?.outputs).props;
     }
+    refuseForeignRecords(state.resources, desired, local.statePath, local.stack);
     const keys = Object.keys(state.resources);
     if (keys.length > 0 || local.state) await writer.save(state);
 

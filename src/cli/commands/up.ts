@@ -9,7 +9,7 @@ import { StateWriter } from '../../state/state-file.js';
 import type { StateLock } from '../../state/lock.js';
 import { validateSettings, type Settings } from '../../settings.js';
 import { firstAvailabilityZones } from '../../aws/identity.js';
-import { connect, interruptSignal, lockAndReload, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
+import { connect, interruptSignal, lockAndReload, refuseForeignRecords, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions } from '../stack-context.js';
 import { formatDuration } from '../reporter.js';
 import { createReporter } from '../reporter.js';
 import { info, result, warn, type Io } from '../output.js';
@@ -62,6 +62,7 @@ export async function up(options: UpOptions, io: Io): Promise<UpResult> {
     const ctx = { ...resourceContext(clients, local, accountId), signal: lock ? AbortSignal.any([interrupt.signal, lock.lost]) : interrupt.signal };
 
     info(io, `Reading stack ${local.stack} in ${local.region} (account ${accountId})...`);
+    refuseForeignRecords(state.resources, desired, local.statePath, local.stack);
     const observations = await observe(desired, state.resources, ctx, registry, reporter);
     const planned = makePlan(desired, state.resources, observations, registry);
     const summary = summarize(planned.steps);
