@@ -82,7 +82,11 @@ export function buildProgram(run: Runner): Command {
   const program = new Command('scalr-serverless')
     .description('Serverless Scalr agents on AWS ECS Fargate: one webhook, one short-lived agent task per Scalr run.')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      '\nEvery stack command takes --stack, --state, --region, --profile, --endpoint-url, --json, --quiet and\n--debug, after the command or before it. `scalr-serverless <command> --help` lists all of its options.',
+    );
 
   withSettings(withCommon(program.command('up')))
     .description('create or update the stack; prints webhook_url and api_key')

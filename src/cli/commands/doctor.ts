@@ -56,7 +56,11 @@ export async function doctor(options: CommonOptions, io: Io) {
     () =>
       [
         ...checks.map((c) => `${MARK[c.status]} ${c.name}: ${c.detail}${c.fix && c.status !== 'ok' ? `\n      fix: ${c.fix}` : ''}`),
-        healthy ? 'All checks passed.' : 'Some checks failed: see the fixes above.',
+        !healthy
+          ? 'Some checks failed: see the fixes above.'
+          : local.state
+            ? 'All checks passed.'
+            : 'No check failed, but no stack is deployed from here (no state file).',
       ].join('\n'),
     { stack: local.stack, region: local.region, healthy, checks },
   );
