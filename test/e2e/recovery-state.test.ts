@@ -54,6 +54,7 @@ describe('a lost, corrupt, newer or locked state file', () => {
     expect(lost.code, lost.stderr).toBe(0);
     expect(lost.json()).toMatchObject({ deployed: false });
     expect(lost.json().resources.length).toBeGreaterThanOrEqual(20);
+    expect(lost.json().outputs.webhook_url).toMatch(/^https:\/\/.+\/prod\/webhook$/);
 
     // when: up runs again
     proxy.reset();

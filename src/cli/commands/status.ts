@@ -2,7 +2,7 @@ import { observe } from '../../engine/observe.js';
 import { registry } from '../../resources/registry.js';
 import { desiredStack } from '../../stack.js';
 import { plan as makePlan } from '../../engine/plan.js';
-import { connect, lambdaPackage, loadLocalStack, rememberedSettings, resourceContext, type CommonOptions, type LocalStack } from '../stack-context.js';
+import { connect, lambdaPackage, loadLocalStack, newState, rememberedSettings, resourceContext, type CommonOptions, type LocalStack } from '../stack-context.js';
 import { firstAvailabilityZones } from '../../aws/identity.js';
 import { silentReporter } from '../../engine/events.js';
 import { createReporter } from '../reporter.js';
@@ -84,7 +84,14 @@ async function statusWithoutState(options: StatusOptions, local: LocalStack, io:
       const observation = observations.get(resource.key) as { id: string };
       return { key: resource.key, kind: resource.kind, name: resource.name, id: observation.id, exists: true, drift: 'not in a state file' };
     });
-  const document: StatusResult = { stack: local.stack, region: local.region, stateFile: local.statePath, deployed: false, resources };
+  // The outputs come from what was found: the stage's URL and the key's value (read from API Gateway).
+  const found = newState(local, accountId, rememberedSettings(undefined));
+  for (const resource of desired) {
+    const observation = observations.get(resource.key);
+    if (observation?.status === 'found') found.resources[resource.key] = { kind: resource.kind, name: resource.name, id: observation.id, props: {}, outputs: observation.outputs, dependsOn: [] };
+  }
+  const outputs = resources.length > 0 ? await readOutputs(clients, found, options.showSecrets, io) : undefined;
+  const document: StatusResult = { stack: local.stack, region: local.region, stateFile: local.statePath, deployed: false, resources, outputs };
   const text =
     resources.length === 0
       ? `Stack ${local.stack} has no state file at ${local.statePath}, and none of its resources exist in ${local.region} (account ${accountId}).`
@@ -92,6 +99,7 @@ async function statusWithoutState(options: StatusOptions, local: LocalStack, io:
           `Stack ${local.stack} has no state file at ${local.statePath}, but ${resources.length} of its ${desired.length} resources exist in ${local.region}:`,
           ...resources.map((r) => `  found   ${r.kind.padEnd(24)} ${r.name}  ${r.id}`),
           '`up` adopts them (and creates what is missing); `down` deletes them.',
+          renderOutputs(outputs ?? {}),
         ].join('\n');
   result(io, text, document);
   return document;
