@@ -16,6 +16,7 @@ function makeIo(flags: OutputFlags): Io {
     quiet: Boolean(flags.quiet),
     debug: Boolean(flags.debug),
     secrets: new SecretMask(),
+    warnings: [],
     async confirm(question) {
       // Loaded only when a prompt is shown: --help and --version stay at bare-node speed.
       const { createInterface } = await import('node:readline/promises');

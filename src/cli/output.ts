@@ -8,6 +8,8 @@ export interface Io {
   quiet: boolean;
   debug: boolean;
   secrets: SecretMask;
+  /** Every warning printed so far, so a --json document can carry them too. */
+  warnings?: string[];
   /** Asks a yes/no question on the terminal; only called when interactive. */
   confirm(question: string): Promise<boolean>;
 }
@@ -49,6 +51,7 @@ export function info(io: Io, line: string): void {
 
 /** Writes a warning to stderr, masked; shown even under --quiet, never on stdout. */
 export function warn(io: Io, line: string): void {
+  io.warnings?.push(io.secrets.mask(line));
   io.stderr.write(`${io.secrets.mask(`warning: ${line}`)}\n`);
 }
 

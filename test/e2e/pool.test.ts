@@ -120,6 +120,8 @@ describe('pool attach', () => {
     expect(fake.tokens.size).toBe(0);
     expect(sent('PATCH').map((r) => r.body)).toEqual([attachPatch(target.id, given)]);
     expect(run.json()).toMatchObject({ stack: STACK, poolId: target.id, poolName: 'byo', poolCreated: false, webhookUrl, token: 'given', tokenId: null, tokenRotated: false });
+    // the document carries the warnings printed on stderr (the fake Scalr is plain http)
+    expect(run.json().warnings.join('\n')).toContain('plain http');
     expect((await readStateFile()).pools[target.id].tokenId).toBeUndefined();
     await expectNoCredentials(run, [given]);
   });

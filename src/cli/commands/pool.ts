@@ -136,7 +136,8 @@ export async function attach(options: AttachOptions, io: Io) {
       tokenId: attached.createdTokenId ?? null,
       tokenRotated: Boolean(attached.deletedTokenId),
       deletedTokenId: attached.deletedTokenId ?? null,
-      warnings: attached.warnings,
+      // Every warning printed on stderr (an http host, a token given as a flag, a re-pointed pool).
+      warnings: [...(io.warnings ?? [])],
     };
     const tokenLine = attached.createdTokenId
       ? `  pool token: created ${attached.createdTokenId}${attached.deletedTokenId ? `, replacing ${attached.deletedTokenId} (deleted)` : ''}`
