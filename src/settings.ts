@@ -84,6 +84,7 @@ export function validateImage(image: string): string {
 
 /** Parses a whole-number flag value, naming the flag when it is not one. */
 export function parseInteger(flag: string, value: string): number {
+  if (value.startsWith('--')) throw new UsageError(`${flag} needs a value, but the next word is the option ${value}`, `write ${flag} <number>`);
   if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag} must be a whole number, got "${value}"`);
   return Number(value.trim());
 }

@@ -100,7 +100,8 @@ export async function main(rawArgv: string[]): Promise<void> {
   const wantsJson = argv.slice(2).includes('--json');
   let io = makeIo({ json: wantsJson });
   const program = buildProgram(async (run, flags) => {
-    io = makeIo(flags);
+    // `--memory --json` gives --json to --memory as its value; the user still asked for JSON.
+    io = makeIo({ ...flags, json: Boolean(flags.json) || wantsJson });
     await run(io);
   });
   (function override(command: Command): void {

@@ -107,3 +107,10 @@ describe('validateSettings', () => {
     expect(() => validateSettings({ ...DEFAULT_SETTINGS, taskPolicyArns: ['nope'] })).toThrow(UsageError);
   });
 });
+
+describe('a number flag followed by another option', () => {
+  it('says the value is missing instead of calling the option a bad number', async () => {
+    const { parseInteger } = await import('../../src/settings.js');
+    expect(() => parseInteger('--memory', '--json')).toThrow(/--memory needs a value, but the next word is the option --json/);
+  });
+});
