@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateRoleCommand,
   GetRoleCommand,
@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { motoResourceContext } from '../helpers/resource-context.js';
+import { commandsDuring } from '../helpers/commands-during.js';
 import { iamRole, INLINE_POLICY_NAME, trustPolicy, type IamRoleProps } from '../../src/resources/iam-role.js';
 import type { ResourceContext } from '../../src/resources/contract.js';
 
@@ -30,17 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await moto?.stop();
 });
-
-/** The commands a client sent while `fn` ran, by command class name. */
-async function commandsDuring(client: { send: (...args: never[]) => unknown }, fn: () => Promise<unknown>) {
-  const spy = vi.spyOn(client, 'send');
-  try {
-    await fn();
-    return spy.mock.calls.map((call) => (call[0] as object).constructor.name);
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe('iam.role against moto', () => {
   it('creates, reads, finds, converges and deletes a role', async () => {

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yazl from 'yazl';
 import { GetFunctionCommand, GetPolicyCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
 import { motoResourceContext } from '../helpers/resource-context.js';
+import { commandsDuring } from '../helpers/commands-during.js';
 import { iamRole } from '../../src/resources/iam-role.js';
 import { lambdaFunction, type LambdaFunctionProps } from '../../src/resources/lambda-function.js';
 import { lambdaPermission, type LambdaPermissionProps } from '../../src/resources/lambda-permission.js';
@@ -27,17 +28,6 @@ async function buildZip(path: string, source: string): Promise<string> {
   const bytes = Buffer.concat(chunks);
   await writeFile(path, bytes);
   return createHash('sha256').update(bytes).digest('base64');
-}
-
-/** The commands a client sent while `fn` ran, by command class name. */
-async function commandsDuring(client: { send: (...args: never[]) => unknown }, fn: () => Promise<unknown>) {
-  const spy = vi.spyOn(client, 'send');
-  try {
-    await fn();
-    return spy.mock.calls.map((call) => (call[0] as object).constructor.name);
-  } finally {
-    spy.mockRestore();
-  }
 }
 
 beforeAll(async () => {
